@@ -1,0 +1,267 @@
+"""Fused, multithreaded elementwise engine for the ReLU NNGP/NTK recursion.
+
+This module is imported lazily (it compiles numba functions on first use), and
+only by :mod:`skntk._ntk`, which owns validation, blocking and the public API.
+Everything here works on one tile of the cosine matrix at a time.
+
+Numerics
+--------
+Each pair of inputs carries ``om = 1 - cos(theta)`` and ``op = 1 + cos(theta)``,
+both to full *relative* precision, instead of the cosine alone. The angle is
+``2 * atan(sqrt(om * op) / op)`` (or its mirror ``pi - ...`` past pi / 2), so it
+is exact to rounding near 0 and near pi, where ``arccos`` of a cosine (or
+neural-tangents' ``arctan2(sqrt(q11 q22 - q12**2), q12)``) loses half the digits.
+Between layers ``om`` is propagated in closed form as a sum of non-negative
+terms (see :func:`_step`), so no cancellation happens anywhere. At the first
+layer ``om`` comes from a GEMM; where the cosine is within ``tau`` of +-1 it is
+recomputed from explicit differences of the (augmented, unit) input rows.
+
+The arctangent is Cephes' rational approximation (1 ulp on [0, 1]) written with
+selects only, and the layer-to-layer update uses no division, so the per-layer loops vectorise; numba's ``math.atan2`` would be
+a scalar libm call and several times slower.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+PI = math.pi
+INV2PI = 1.0 / (2.0 * math.pi)
+
+# Cephes atan.c, double precision: atan(x) = x + x z P(z) / Q(z), z = x^2,
+# for |x| <= 0.66, and pi/4 + atan((x - 1) / (x + 1)) above.
+_P0 = -8.750608600031904122785e-1
+_P1 = -1.615753718733365076637e1
+_P2 = -7.500855792314704667340e1
+_P3 = -1.228866684490136173410e2
+_P4 = -6.485021904942025371773e1
+_Q0 = 2.485846490142306297962e1
+_Q1 = 1.650270098316988542046e2
+_Q2 = 4.328810604912902668951e2
+_Q3 = 4.853903996359136964868e2
+_Q4 = 1.945506571482613964425e2
+_PIO4_LO = math.pi / 4 + 0.5 * 6.123233995736765886130e-17
+
+_JIT = dict(cache=True, error_model="numpy", nogil=True)
+
+
+@njit(inline="always", **_JIT)
+def _atan_frac(num, den):
+    """atan(num / den) for 0 <= num <= den, den > 0; branch-free (selects only)
+    so that loops over it vectorise, and with a single division for the
+    argument reduction: atan(x) = pi/4 + atan((num - den) / (num + den))."""
+    big = num > 0.66 * den
+    y = (num - den) / (num + den) if big else num / den
+    base = _PIO4_LO if big else 0.0
+    z = y * y
+    p = (((_P0 * z + _P1) * z + _P2) * z + _P3) * z + _P4
+    q = ((((z + _Q0) * z + _Q1) * z + _Q2) * z + _Q3) * z + _Q4
+    return base + (y + y * (z * p / q))
+
+
+@njit(inline="always", **_JIT)
+def _angle(om, op):
+    """theta, pi - theta, sin and cos from om = 1 - cos and op = 1 + cos.
+
+    theta / 2 = atan(sin / (1 + cos)) below pi / 2 and (pi - theta) / 2 =
+    atan(sin / (1 - cos)) above, so both theta (near 0) and pi - theta (near
+    pi) keep their relative precision.
+    """
+    s = math.sqrt(om * op)
+    neg = om > 1.0
+    t = 2.0 * _atan_frac(s, om if neg else op)
+    theta = PI - t if neg else t
+    pt = t if neg else PI - t
+    c = op - 1.0 if neg else 1.0 - om
+    return theta, pt, s, c
+
+
+@njit(inline="always", **_JIT)
+def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2):
+    """One ReLU layer followed by a Dense layer, for one pair of inputs.
+
+    ``ri``, ``rj`` are sqrt(S_l(x, x)), sqrt(S_l(y, y)) and ``(v, u)`` the unit
+    2-vector (w r / sqrt(2), b) / sqrt(S_{l+1}(x, x)) of each row at the next
+    layer. Returns S_{l+1}, T_{l+1} and (om, op) at layer l + 1.
+    """
+    theta, pt, s, c = _angle(om, op)
+    P = ri * rj
+    S = w2 * P * (s + pt * c) * INV2PI + b2
+    T = S + w2 * T * pt * INV2PI
+    # cos at the next layer is vi vj J / pi + ui uj with J = sin + (pi - theta) cos,
+    # so 1 - cos = |(vi, ui) - (vj, uj)|^2 / 2 + vi vj (pi - J) / pi: a sum of
+    # non-negative terms, with pi - J = pi (1 - cos) - (sin - theta cos).
+    g = PI * om - (s - theta * c)
+    dv = vi - vj
+    du = ui - uj
+    omn = min(0.5 * (dv * dv + du * du) + vi * vj * g * (1.0 / PI), 1.0)
+    return S, T, omn, 2.0 - omn
+
+
+@njit(inline="always", **_JIT)
+def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
+    """om, op of the first layer from explicit differences of the unit rows."""
+    dm = bi - bj
+    dp = bi + bj
+    sm = dm * dm
+    sp = dp * dp
+    for k in range(Xs.shape[1]):
+        u = ai * np.float64(Xs[i, k])
+        v = aj * np.float64(Ys[j, k])
+        sm += (u - v) * (u - v)
+        sp += (u + v) * (u + v)
+    return 0.5 * sm, 0.5 * sp
+
+
+@njit(parallel=True, **_JIT)
+def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
+         out_ntk, out_nngp, want_ntk, want_nngp):
+    """Turn a tile of Gram products into NTK / NNGP values, in place in out.
+
+    G[r, j] = <Xs[i0 + r], Ys[j]>. The cosine of the augmented first-layer
+    inputs is ax[i] ay[j] G + bx[i] by[j]; rx[l, i] = sqrt(S_{l+1}(x_i, x_i))
+    and (vx, ux)[l, i] the unit 2-vectors of :func:`_step` (row 0 unused).
+    With ``sym`` only j <= i0 + r is written (the lower triangle).
+    """
+    nrows = G.shape[0]
+    depth = rx.shape[0] - 1
+    for r in prange(nrows):
+        i = i0 + r
+        m = i + 1 if sym else G.shape[1]
+        om = np.empty(m)
+        op = np.empty(m)
+        T = np.empty(m)
+        S = np.empty(m)
+        axi = ax[i]
+        bxi = bx[i]
+        r0 = rx[0, i]
+        for j in range(m):
+            c = min(max(axi * ay[j] * G[r, j] + bxi * by[j], -1.0), 1.0)
+            om[j] = 1.0 - c
+            op[j] = 1.0 + c
+            T[j] = r0 * ry[0, j] * c
+        for layer in range(depth):
+            ri = rx[layer, i]
+            vi = vx[layer + 1, i]
+            ui = ux[layer + 1, i]
+            for j in range(m):
+                S[j], T[j], om[j], op[j] = _step(
+                    om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
+                    ui, uy[layer + 1, j], w2, b2)
+        # Pairs within tau of parallel or antiparallel: redo from explicit rows.
+        for j in range(m):
+            if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > 1.0 - tau:
+                o, p = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
+                t = r0 * ry[0, j] * (p - 1.0 if o > 1.0 else 1.0 - o)
+                s = t
+                for layer in range(depth):
+                    s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
+                                       vx[layer + 1, i], vy[layer + 1, j],
+                                       ux[layer + 1, i], uy[layer + 1, j], w2, b2)
+                S[j] = s
+                T[j] = t
+        if want_ntk:
+            for j in range(m):
+                out_ntk[i, j] = T[j]
+        if want_nngp:
+            for j in range(m):
+                out_nngp[i, j] = S[j]
+
+
+@njit(parallel=True, **_JIT)
+def mirror_lower(K):
+    """Copy the strict lower triangle of square K onto the upper one."""
+    n = K.shape[0]
+    bs = 64
+    nb = (n + bs - 1) // bs
+    for bi in prange(nb):
+        for bj in range(bi + 1):
+            for i in range(bi * bs, min(n, (bi + 1) * bs)):
+                for j in range(bj * bs, min(i, (bj + 1) * bs)):
+                    K[j, i] = K[i, j]
+
+
+@njit(parallel=True, **_JIT)
+def row_norms(X):
+    """Euclidean norms of the rows of X, accumulated in float64."""
+    n, d = X.shape
+    out = np.empty(n)
+    for i in prange(n):
+        acc = 0.0
+        for k in range(d):
+            v = np.float64(X[i, k])
+            acc += v * v
+        out[i] = math.sqrt(acc)
+    return out
+
+
+@njit(inline="always", **_JIT)
+def _first_layer(G, r, j, Xs, i, axi, bxi, Ys, ayj, byj, tau):
+    """om, op of the first layer: from the GEMM, or explicitly near +-1."""
+    c = axi * ayj * G[r, j] + bxi * byj
+    if abs(c) > 1.0 - tau:
+        return _explicit_om_op(Xs, i, axi, bxi, Ys, j, ayj, byj)
+    c = min(max(c, -1.0), 1.0)
+    return 1.0 - c, 1.0 + c
+
+
+@njit(parallel=True, **_JIT)
+def gram_with_gradient(G, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
+                       sym, K, dK):
+    """NNGP and NTK with their derivatives w.r.t. log(w_std) and log(b_std).
+
+    Scalar forward-mode differentiation alongside the same recursion (the
+    values come from :func:`_step`); used by ``ReluNTK(eval_gradient=True)``,
+    where n is modest. ``K[..., 0]`` is the NNGP, ``K[..., 1]`` the NTK, and
+    ``dK[..., k, p]`` the derivative of kernel k w.r.t. log hyperparameter p
+    (0: w_std, 1: b_std). With ``sym`` only the lower triangle is written.
+    """
+    n, m = G.shape
+    depth = rx.shape[0] - 1
+    dw2 = np.array([2.0 * w2, 0.0])  # d(w^2) / dlog w, d(w^2) / dlog b
+    db2 = np.array([0.0, 2.0 * b2])
+    for i in prange(n):
+        dS = np.empty(2)
+        dT = np.empty(2)
+        dai = np.empty(2)
+        daj = np.empty(2)
+        for j in range(i + 1 if sym else m):
+            om, op = _first_layer(G, i, j, Xs, i, ax[i], bx[i], Ys, ay[j], by[j], tau)
+            a_i = rx[0, i] * rx[0, i]
+            a_j = ry[0, j] * ry[0, j]
+            S = rx[0, i] * ry[0, j] * (op - 1.0 if om > 1.0 else 1.0 - om)
+            T = S
+            for p in range(2):  # first Dense layer: S1 = w^2 <x, y> / d + b^2
+                dS[p] = dw2[p] * (S - b2) / w2 if w2 > 0.0 else 0.0
+                dS[p] += db2[p]
+                dai[p] = (dw2[p] * (a_i - b2) / w2 if w2 > 0.0 else 0.0) + db2[p]
+                daj[p] = (dw2[p] * (a_j - b2) / w2 if w2 > 0.0 else 0.0) + db2[p]
+                dT[p] = dS[p]
+            for layer in range(depth):
+                theta, pt, s, c = _angle(om, op)
+                P = rx[layer, i] * ry[layer, j]
+                Edot = pt * INV2PI
+                E = P * (s + pt * c) * INV2PI
+                for p in range(2):
+                    lg = (dai[p] / a_i if a_i > 0.0 else 0.0) + (
+                        daj[p] / a_j if a_j > 0.0 else 0.0)
+                    dE = Edot * dS[p] + 0.5 * INV2PI * s * P * lg
+                    Ps = P * s
+                    dtheta = -(dS[p] - 0.5 * S * lg) / Ps if Ps > 0.0 else 0.0
+                    nS = dw2[p] * E + w2 * dE + db2[p]
+                    dT[p] = (nS + dw2[p] * T * Edot + w2 * dT[p] * Edot
+                             - w2 * T * dtheta * INV2PI)
+                    dS[p] = nS
+                    dai[p] = 0.5 * dw2[p] * a_i + 0.5 * w2 * dai[p] + db2[p]
+                    daj[p] = 0.5 * dw2[p] * a_j + 0.5 * w2 * daj[p] + db2[p]
+                S, T, om, op = _step(om, op, T, rx[layer, i], ry[layer, j],
+                                     vx[layer + 1, i], vy[layer + 1, j],
+                                     ux[layer + 1, i], uy[layer + 1, j], w2, b2)
+                a_i = rx[layer + 1, i] * rx[layer + 1, i]
+                a_j = ry[layer + 1, j] * ry[layer + 1, j]
+            K[i, j, 0] = S
+            K[i, j, 1] = T
+            for p in range(2):
+                dK[i, j, 0, p] = dS[p]
+                dK[i, j, 1, p] = dT[p]

@@ -1,0 +1,305 @@
+"""The analytic NNGP and NTK of fully connected ReLU networks.
+
+This is the single source of truth for the kernel: every estimator and
+:class:`skntk.ReluNTK` call :func:`relu_kernel` / :func:`relu_kernel_diag`.
+The elementwise work runs in :mod:`skntk._engine` (numba), imported lazily.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn import get_config
+from sklearn.utils import check_array
+
+__all__ = ["relu_kernel", "relu_kernel_diag"]
+
+_KINDS = ("ntk", "nngp", "both")
+
+# Rows whose largest entry lies outside these bounds are rescaled by an exact
+# power of two before the GEMM, so that <x, y> neither overflows nor underflows.
+_SAFE_RANGE = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-15, 1e15)}
+# Cosines within tau of +-1 are recomputed from explicit row differences; the
+# GEMM's rounding error delta gives an angle error of about delta / theta.
+_TAU = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-3}
+_MIN_TILE_BYTES = 1 << 20
+
+
+def _check_hyper(depth, w_std, b_std, kernel):
+    if isinstance(depth, bool) or not isinstance(depth, Integral) or depth < 1:
+        raise ValueError(f"depth must be an integer >= 1 (the number of hidden ReLU "
+                         f"layers), got {depth!r}.")
+    for name, value in (("w_std", w_std), ("b_std", b_std)):
+        if isinstance(value, bool) or not isinstance(value, Real) or not (
+                math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite real number >= 0, got {value!r}.")
+    if kernel not in _KINDS:
+        raise ValueError(f"kernel must be one of {_KINDS}, got {kernel!r}.")
+
+
+def _check_dtype(dtype, *arrays):
+    if dtype is None:
+        same32 = all(a.dtype == np.float32 for a in arrays)
+        return np.dtype(np.float32 if same32 else np.float64)
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be None, numpy.float32 or numpy.float64, got {dtype}.")
+    return dtype
+
+
+def _check_input(X, name):
+    return check_array(X, dtype=[np.float64, np.float32], input_name=name,
+                       accept_sparse=False, ensure_all_finite=True)
+
+
+class _Rows:
+    """Per-row quantities of one side of the kernel.
+
+    ``Xs`` is the GEMM operand (X, or X rescaled row-wise by exact powers of
+    two); the first layer's augmented unit vector of row i is
+    ``(alpha[i] * Xs[i], beta[i])``; ``rho[l, i] = sqrt(S_{l+1}(x_i, x_i))``;
+    ``(v[l, i], u[l, i]) = (w_std rho[l - 1, i] / sqrt(2), b_std) / rho[l, i]``.
+    """
+
+    def __init__(self, X, dtype, depth, w_std, b_std):
+        from . import _engine
+
+        Xs = np.asarray(X, dtype=dtype, order="C")
+        lo, hi = _SAFE_RANGE[dtype]
+        maxabs = np.max(np.abs(Xs), axis=1).astype(np.float64) if Xs.size else np.zeros(len(Xs))
+        scale = np.ones(len(Xs))
+        if np.any((maxabs > hi) | ((maxabs < lo) & (maxabs > 0))):
+            # exact: multiplying by 2^-e changes no mantissa
+            scale = np.ldexp(1.0, np.frexp(np.where(maxabs > 0, maxabs, 1.0))[1])
+            Xs = (Xs / scale[:, None].astype(dtype)).astype(dtype, copy=False)
+        d = Xs.shape[1]
+        wd = w_std / math.sqrt(d)
+        nrm = _engine.row_norms(Xs)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            rho_s = np.hypot(wd * nrm, b_std / scale)  # rho / scale
+            pos = rho_s > 0
+            self.alpha = np.where(pos, wd / np.where(pos, rho_s, 1.0), 0.0)
+            self.beta = np.where(pos, (b_std / scale) / np.where(pos, rho_s, 1.0), 0.0)
+            rho = np.empty((depth + 1, len(Xs)))
+            rho[0] = rho_s * scale
+            v = np.zeros_like(rho)
+            u = np.zeros_like(rho)
+            for layer in range(depth):
+                half = w_std * rho[layer] / math.sqrt(2.0)
+                rho[layer + 1] = np.hypot(half, b_std)
+                pos = rho[layer + 1] > 0
+                inv = 1.0 / np.where(pos, rho[layer + 1], 1.0)
+                v[layer + 1] = np.where(pos, half * inv, 0.0)
+                u[layer + 1] = np.where(pos, b_std * inv, 0.0)
+        if not np.all(np.isfinite(rho)):
+            raise ValueError(
+                "The kernel values of some rows overflow float64 (their norm is "
+                f"about {np.max(nrm * scale):.3g}); rescale the input, e.g. with "
+                "sklearn.preprocessing.StandardScaler.")
+        self.Xs = Xs
+        self.rho = rho
+        self.v = v
+        self.u = u
+
+
+def _diag_from_rho(rho, w_std, kernel):
+    """Closed-form diagonal: at angle 0, E = S / 2 and Edot = 1 / 2."""
+    nngp = rho[-1] ** 2
+    if kernel == "nngp":
+        return nngp
+    ntk = rho[0] ** 2
+    for layer in range(1, len(rho)):
+        ntk = rho[layer] ** 2 + 0.5 * w_std**2 * ntk
+    return ntk if kernel == "ntk" else (nngp, ntk)
+
+
+def _tile_rows(n_rows, n_cols, itemsize, working_memory):
+    """Rows per tile: working_memory MiB, at most an eighth of the output."""
+    if working_memory is None:
+        budget = max(_MIN_TILE_BYTES, min(get_config()["working_memory"] * 2**20,
+                                          n_rows * n_cols * itemsize // 8))
+    else:
+        budget = working_memory * 2**20
+    return int(min(n_rows, max(1, budget // max(1, n_cols * itemsize))))
+
+
+def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
+                dtype=None, working_memory=None):
+    """NTK or NNGP of a fully connected ReLU network of infinite width.
+
+    The network has ``depth`` hidden ReLU layers, weights of standard
+    deviation ``w_std`` and biases of standard deviation ``b_std`` in the NTK
+    parameterization (neural-tangents' ``stax.serial(*[Dense(1, w_std, b_std),
+    Relu()] * depth, Dense(1, w_std, b_std))``):
+
+    .. math::
+
+        S_1(x, y) = w^2 \\langle x, y\\rangle / d + b^2, \\quad T_1 = S_1, \\\\
+        S_{l+1} = w^2 \\frac{\\sqrt{S_l(x,x) S_l(y,y)}}{2\\pi}
+                  (\\sin\\theta_l + (\\pi - \\theta_l)\\cos\\theta_l) + b^2, \\\\
+        T_{l+1} = S_{l+1} + w^2 T_l \\frac{\\pi - \\theta_l}{2\\pi},
+
+    with :math:`\\cos\\theta_l = S_l(x,y) / \\sqrt{S_l(x,x) S_l(y,y)}`; the
+    NNGP is :math:`S_{L+1}` and the NTK :math:`T_{L+1}`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_X, n_features)
+        Input rows. Must be finite.
+    Y : array-like of shape (n_samples_Y, n_features), default=None
+        Second input; ``None`` computes the symmetric Gram of ``X`` (only one
+        triangle is computed, the result is exactly symmetric).
+    kernel : {"ntk", "nngp", "both"}, default="ntk"
+        Which kernel to return; "both" returns the tuple ``(nngp, ntk)``.
+    depth : int, default=1
+        Number of hidden ReLU layers (>= 1).
+    w_std, b_std : float, default=1.0, 0.0
+        Standard deviations of the weights and the biases (>= 0).
+    dtype : {None, numpy.float32, numpy.float64}, default=None
+        Output and GEMM precision. ``None``: float32 when every input is
+        float32, else float64. The elementwise recursion always runs in
+        float64.
+    working_memory : float, default=None
+        Size in MiB of the tile of Gram products held besides the output.
+        ``None``: scikit-learn's ``working_memory``, at most an eighth of the
+        output, at least 1 MiB.
+
+    Returns
+    -------
+    K : ndarray of shape (n_samples_X, n_samples_Y), or a tuple of two
+        The kernel matrix (``(nngp, ntk)`` when ``kernel="both"``).
+
+    Notes
+    -----
+    The angle is computed from ``1 - cos`` and ``1 + cos`` carried to full
+    relative precision (exactly 0 for duplicated and parallel rows, no
+    ``arccos``), rows of norm 0 have angle pi / 2, and rows are rescaled by
+    exact powers of two when their entries are tiny or huge, so any finite
+    input whose kernel value is representable gives a finite result.
+
+    References
+    ----------
+    Jacot, Gabriel and Hongler (2018), "Neural Tangent Kernel: Convergence and
+    Generalization in Neural Networks", arXiv:1806.07572.
+    Cho and Saul (2009), "Kernel Methods for Deep Learning".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skntk import relu_kernel
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> relu_kernel(X, depth=1).round(4)
+    array([[1.    , 0.25  , 0.8536],
+           [0.25  , 1.    , 0.8536],
+           [0.8536, 0.8536, 2.    ]])
+    """
+    _check_hyper(depth, w_std, b_std, kernel)
+    X = _check_input(X, "X")
+    sym = Y is None
+    Y = X if sym else _check_input(Y, "Y")
+    if Y.shape[1] != X.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; "
+                         "both must have the same number of columns.")
+    if working_memory is not None and not (
+            isinstance(working_memory, Real) and working_memory > 0):
+        raise ValueError(f"working_memory must be a positive number of MiB or None, "
+                         f"got {working_memory!r}.")
+    dtype = _check_dtype(dtype, X, Y)
+    from . import _engine
+
+    rx = _Rows(X, dtype, depth, w_std, b_std)
+    ry = rx if sym else _Rows(Y, dtype, depth, w_std, b_std)
+    n, m = len(X), len(Y)
+    want_ntk = kernel in ("ntk", "both")
+    want_nngp = kernel in ("nngp", "both")
+    out_ntk = np.empty((n, m), dtype) if want_ntk else np.empty((1, 1), dtype)
+    out_nngp = np.empty((n, m), dtype) if want_nngp else np.empty((1, 1), dtype)
+    rows = _tile_rows(n, m, dtype.itemsize, working_memory)
+    buf = np.empty(rows * m, dtype)
+    w2, b2 = float(w_std) ** 2, float(b_std) ** 2
+    for i0 in range(0, n, rows):
+        i1 = min(n, i0 + rows)
+        cols = i1 if sym else m
+        G = buf[: (i1 - i0) * cols].reshape(i1 - i0, cols)
+        np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
+        _engine.tile(G, i0, sym, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
+                     ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u, w2, b2, _TAU[dtype],
+                     out_ntk, out_nngp, want_ntk, want_nngp)
+    del buf
+    outs = []
+    diag = _diag_from_rho(rx.rho, w_std, "both") if sym else None
+    for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
+        if want:
+            if sym:
+                _engine.mirror_lower(out)
+                np.fill_diagonal(out, diag[k])
+            outs.append(out)
+    return tuple(outs) if kernel == "both" else outs[0]
+
+
+def relu_kernel_diag(X, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=None):
+    """Diagonal of :func:`relu_kernel` ``(X)`` in closed form, in O(n d).
+
+    At angle 0 each ReLU layer halves the variance and the NTK derivative
+    factor is 1/2: ``S_{l+1}(x, x) = w^2 S_l(x, x) / 2 + b^2`` and
+    ``T_{l+1}(x, x) = S_{l+1}(x, x) + w^2 T_l(x, x) / 2``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    kernel, depth, w_std, b_std, dtype
+        As in :func:`relu_kernel`.
+
+    Returns
+    -------
+    diag : ndarray of shape (n_samples,), or a tuple ``(nngp, ntk)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skntk import relu_kernel_diag
+    >>> relu_kernel_diag(np.array([[1.0, 1.0], [3.0, 4.0]]), depth=2)
+    array([0.75 , 9.375])
+    """
+    _check_hyper(depth, w_std, b_std, kernel)
+    X = _check_input(X, "X")
+    dtype = _check_dtype(dtype, X)
+    diag = _diag_from_rho(_Rows(X, dtype, depth, w_std, b_std).rho, w_std, kernel)
+    if kernel == "both":
+        return tuple(v.astype(dtype) for v in diag)
+    return diag.astype(dtype)
+
+
+def relu_kernel_with_gradient(X, Y=None, *, depth=1, w_std=1.0, b_std=0.0):
+    """NNGP and NTK with their gradients w.r.t. log(w_std) and log(b_std).
+
+    Returns ``K`` of shape (n, m, 2) (NNGP, NTK) and ``dK`` of shape
+    (n, m, 2, 2) (kernel, hyperparameter). Float64 only; used by ReluNTK.
+    """
+    _check_hyper(depth, w_std, b_std, "both")
+    X = _check_input(X, "X")
+    sym = Y is None
+    Y = X if sym else _check_input(Y, "Y")
+    if Y.shape[1] != X.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; "
+                         "both must have the same number of columns.")
+    from . import _engine
+
+    dtype = np.dtype(np.float64)
+    rx = _Rows(X, dtype, depth, w_std, b_std)
+    ry = rx if sym else _Rows(Y, dtype, depth, w_std, b_std)
+    n, m = len(X), len(Y)
+    K = np.empty((n, m, 2))
+    dK = np.empty((n, m, 2, 2))
+    G = rx.Xs @ ry.Xs.T
+    _engine.gram_with_gradient(G, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
+                               ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u,
+                               float(w_std) ** 2, float(b_std) ** 2, _TAU[dtype],
+                               sym, K, dK)
+    if sym:
+        iu = np.triu_indices(n, 1)
+        K[iu] = K[iu[1], iu[0]]
+        dK[iu] = dK[iu[1], iu[0]]
+        idx = np.arange(n)
+        K[idx, idx, 0], K[idx, idx, 1] = _diag_from_rho(rx.rho, w_std, "both")
+    return K, dK
