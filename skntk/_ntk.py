@@ -22,7 +22,7 @@ _SAFE_RANGE = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-
 # Cosines within tau of +-1 are recomputed from explicit row differences; the
 # GEMM's rounding error delta gives an angle error of about delta / theta.
 _TAU = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-3}
-_MIN_TILE_BYTES = 1 << 20
+_MIN_TILE_BYTES = 1 << 18
 
 
 def _check_hyper(depth, w_std, b_std, kernel):
@@ -74,11 +74,13 @@ class _Rows:
             Xs = (Xs / scale[:, None].astype(dtype)).astype(dtype, copy=False)
         d = Xs.shape[1]
         wd = w_std / math.sqrt(d)
-        nrm = _engine.row_norms(Xs)
+        with _engine.LOCK:
+            nrm = _engine.row_norms(Xs)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             rho_s = np.hypot(wd * nrm, b_std / scale)  # rho / scale
             pos = rho_s > 0
-            self.alpha = np.where(pos, wd / np.where(pos, rho_s, 1.0), 0.0)
+            # alpha * |Xs[i]| <= 1; for a zero row alpha multiplies zeros only
+            self.alpha = np.where(pos & (nrm > 0), wd / np.where(pos, rho_s, 1.0), 0.0)
             self.beta = np.where(pos, (b_std / scale) / np.where(pos, rho_s, 1.0), 0.0)
             rho = np.empty((depth + 1, len(Xs)))
             rho[0] = rho_s * scale
@@ -88,29 +90,28 @@ class _Rows:
                 half = w_std * rho[layer] / math.sqrt(2.0)
                 rho[layer + 1] = np.hypot(half, b_std)
                 pos = rho[layer + 1] > 0
-                inv = 1.0 / np.where(pos, rho[layer + 1], 1.0)
-                v[layer + 1] = np.where(pos, half * inv, 0.0)
-                u[layer + 1] = np.where(pos, b_std * inv, 0.0)
-        if not np.all(np.isfinite(rho)):
-            raise ValueError(
-                "The kernel values of some rows overflow float64 (their norm is "
-                f"about {np.max(nrm * scale):.3g}); rescale the input, e.g. with "
-                "sklearn.preprocessing.StandardScaler.")
+                den = np.where(pos, rho[layer + 1], 1.0)  # both ratios are <= 1
+                v[layer + 1] = np.where(pos, half / den, 0.0)
+                u[layer + 1] = np.where(pos, b_std / den, 0.0)
         self.Xs = Xs
         self.rho = rho
+        self.diag = _diag_from_rho(rho, w_std)  # (nngp, ntk)
+        if not all(np.all(k <= np.finfo(dtype).max) for k in self.diag):
+            raise ValueError(
+                f"The kernel values of some rows overflow {dtype} (the largest row "
+                f"norm is {np.max(nrm * scale):.3g}); rescale the input, e.g. with "
+                "sklearn.preprocessing.StandardScaler"
+                + (", or use float64." if dtype == np.float32 else "."))
         self.v = v
         self.u = u
 
 
-def _diag_from_rho(rho, w_std, kernel):
-    """Closed-form diagonal: at angle 0, E = S / 2 and Edot = 1 / 2."""
-    nngp = rho[-1] ** 2
-    if kernel == "nngp":
-        return nngp
+def _diag_from_rho(rho, w_std):
+    """Closed-form diagonal (nngp, ntk): at angle 0, E = S / 2 and Edot = 1 / 2."""
     ntk = rho[0] ** 2
     for layer in range(1, len(rho)):
         ntk = rho[layer] ** 2 + 0.5 * w_std**2 * ntk
-    return ntk if kernel == "ntk" else (nngp, ntk)
+    return rho[-1] ** 2, ntk
 
 
 def _tile_rows(n_rows, n_cols, itemsize, working_memory):
@@ -162,7 +163,7 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     working_memory : float, default=None
         Size in MiB of the tile of Gram products held besides the output.
         ``None``: scikit-learn's ``working_memory``, at most an eighth of the
-        output, at least 1 MiB.
+        output, at least 256 KiB.
 
     Returns
     -------
@@ -222,17 +223,18 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         cols = i1 if sym else m
         G = buf[: (i1 - i0) * cols].reshape(i1 - i0, cols)
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
-        _engine.tile(G, i0, sym, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
-                     ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u, w2, b2, _TAU[dtype],
-                     out_ntk, out_nngp, want_ntk, want_nngp)
+        with _engine.LOCK:
+            _engine.tile(G, i0, sym, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
+                         ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u, w2, b2,
+                         _TAU[dtype], out_ntk, out_nngp, want_ntk, want_nngp)
     del buf
     outs = []
-    diag = _diag_from_rho(rx.rho, w_std, "both") if sym else None
     for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
         if want:
             if sym:
-                _engine.mirror_lower(out)
-                np.fill_diagonal(out, diag[k])
+                with _engine.LOCK:
+                    _engine.mirror_lower(out)
+                np.fill_diagonal(out, rx.diag[k])
             outs.append(out)
     return tuple(outs) if kernel == "both" else outs[0]
 
@@ -264,10 +266,10 @@ def relu_kernel_diag(X, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=No
     _check_hyper(depth, w_std, b_std, kernel)
     X = _check_input(X, "X")
     dtype = _check_dtype(dtype, X)
-    diag = _diag_from_rho(_Rows(X, dtype, depth, w_std, b_std).rho, w_std, kernel)
+    nngp, ntk = _Rows(X, dtype, depth, w_std, b_std).diag
     if kernel == "both":
-        return tuple(v.astype(dtype) for v in diag)
-    return diag.astype(dtype)
+        return nngp.astype(dtype), ntk.astype(dtype)
+    return (ntk if kernel == "ntk" else nngp).astype(dtype)
 
 
 def relu_kernel_with_gradient(X, Y=None, *, depth=1, w_std=1.0, b_std=0.0):
@@ -292,14 +294,15 @@ def relu_kernel_with_gradient(X, Y=None, *, depth=1, w_std=1.0, b_std=0.0):
     K = np.empty((n, m, 2))
     dK = np.empty((n, m, 2, 2))
     G = rx.Xs @ ry.Xs.T
-    _engine.gram_with_gradient(G, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
-                               ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u,
-                               float(w_std) ** 2, float(b_std) ** 2, _TAU[dtype],
-                               sym, K, dK)
+    with _engine.LOCK:
+        _engine.gram_with_gradient(G, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
+                                   ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u,
+                                   float(w_std) ** 2, float(b_std) ** 2, _TAU[dtype],
+                                   sym, K, dK)
     if sym:
         iu = np.triu_indices(n, 1)
         K[iu] = K[iu[1], iu[0]]
         dK[iu] = dK[iu[1], iu[0]]
         idx = np.arange(n)
-        K[idx, idx, 0], K[idx, idx, 1] = _diag_from_rho(rx.rho, w_std, "both")
+        K[idx, idx, 0], K[idx, idx, 1] = rx.diag
     return K, dK

@@ -92,8 +92,10 @@ class ReluNTK(Kernel):
             raise ValueError("Gradient can only be evaluated when Y is None.")
         K, dK = relu_kernel_with_gradient(X, **kw)
         k = 0 if self.kernel == "nngp" else 1
-        hypers = (self.hyperparameter_w_std, self.hyperparameter_b_std)
-        grads = [dK[:, :, k, p] for p, h in enumerate(hypers) if not h.fixed]
+        # in the order of self.hyperparameters (sorted by name: b_std, w_std)
+        column = {"w_std": 0, "b_std": 1}
+        grads = [dK[:, :, k, column[h.name]] for h in self.hyperparameters
+                 if not h.fixed]
         n = K.shape[0]
         return K[:, :, k], (np.stack(grads, axis=2) if grads else np.empty((n, n, 0)))
 
