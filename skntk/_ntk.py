@@ -108,10 +108,11 @@ class _Rows:
 
 def _diag_from_rho(rho, w_std):
     """Closed-form diagonal (nngp, ntk): at angle 0, E = S / 2 and Edot = 1 / 2."""
-    ntk = rho[0] ** 2
-    for layer in range(1, len(rho)):
-        ntk = rho[layer] ** 2 + 0.5 * w_std**2 * ntk
-    return rho[-1] ** 2, ntk
+    with np.errstate(over="ignore"):  # callers check against the dtype's max
+        ntk = rho[0] ** 2
+        for layer in range(1, len(rho)):
+            ntk = rho[layer] ** 2 + 0.5 * w_std**2 * ntk
+        return rho[-1] ** 2, ntk
 
 
 def _tile_rows(n_rows, n_cols, itemsize, working_memory):
@@ -189,10 +190,10 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     >>> import numpy as np
     >>> from skntk import relu_kernel
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    >>> relu_kernel(X, depth=1).round(4)
-    array([[1.    , 0.25  , 0.8536],
-           [0.25  , 1.    , 0.8536],
-           [0.8536, 0.8536, 2.    ]])
+    >>> relu_kernel(X, depth=1).round(4)  # e.g. k(e1, e2) = 1 / (4 pi)
+    array([[0.5   , 0.0796, 0.4546],
+           [0.0796, 0.5   , 0.4546],
+           [0.4546, 0.4546, 1.    ]])
     """
     _check_hyper(depth, w_std, b_std, kernel)
     X = _check_input(X, "X")
