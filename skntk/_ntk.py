@@ -52,6 +52,18 @@ def _check_input(X, name):
                        accept_sparse=False, ensure_all_finite=True)
 
 
+def _check_xy(X, Y):
+    """Validated X and Y (Y is X when None), and whether the Gram is symmetric."""
+    X = _check_input(X, "X")
+    if Y is None:
+        return X, X, True
+    Y = _check_input(Y, "Y")
+    if Y.shape[1] != X.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; "
+                         "both must have the same number of columns.")
+    return X, Y, False
+
+
 class _Rows:
     """Per-row quantities of one side of the kernel.
 
@@ -196,12 +208,7 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
            [0.4546, 0.4546, 1.    ]])
     """
     _check_hyper(depth, w_std, b_std, kernel)
-    X = _check_input(X, "X")
-    sym = Y is None
-    Y = X if sym else _check_input(Y, "Y")
-    if Y.shape[1] != X.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; "
-                         "both must have the same number of columns.")
+    X, Y, sym = _check_xy(X, Y)
     if working_memory is not None and not (
             isinstance(working_memory, Real) and working_memory > 0):
         raise ValueError(f"working_memory must be a positive number of MiB or None, "
@@ -280,12 +287,7 @@ def relu_kernel_with_gradient(X, Y=None, *, depth=1, w_std=1.0, b_std=0.0):
     (n, m, 2, 2) (kernel, hyperparameter). Float64 only; used by ReluNTK.
     """
     _check_hyper(depth, w_std, b_std, "both")
-    X = _check_input(X, "X")
-    sym = Y is None
-    Y = X if sym else _check_input(Y, "Y")
-    if Y.shape[1] != X.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; "
-                         "both must have the same number of columns.")
+    X, Y, sym = _check_xy(X, Y)
     from . import _engine
 
     dtype = np.dtype(np.float64)
