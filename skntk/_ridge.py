@@ -1,0 +1,907 @@
+"""Kernel ridge regression and classification with the analytic ReLU NTK/NNGP.
+
+All the linear algebra happens in ``fit``: the Gram matrix is computed once by
+:func:`skntk.relu_kernel` (the single source of truth for the kernel), ``alpha``
+is added to the diagonal of our own copy, and the factorisation is cached,
+either the Cholesky factor ``L_`` (``solver="cholesky"``) or the eigenpairs
+``eigenvalues_``/``eigenvectors_`` (``solver="eigh"``). ``predict`` is one
+cross-kernel block and one matrix product; ``predict(X, return_std=True)``
+reuses the cached factor. No explicit inverse is ever formed.
+"""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _fit_context,
+)
+from sklearn.exceptions import DataConversionWarning
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._ntk import relu_kernel, relu_kernel_diag
+
+__all__ = ["NTKClassifier", "NTKClassifierCV", "NTKRegressor", "NTKRegressorCV"]
+
+# Relative jitter (times the mean of the Gram's diagonal) tried, in order, when
+# K + alpha * I is not numerically positive definite.
+_JITTER = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4)
+
+
+# --------------------------------------------------------------------------- #
+# The spectral filters: dual coefficients are Q diag(g(lambda)) Q' y.
+# --------------------------------------------------------------------------- #
+
+
+def _filter(lam, alpha, t, n_outputs_total, clamp=True):
+    """g(lambda) for ridge (t=None) or gradient flow up to time t.
+
+    Gradient flow on the loss 0.5 * sum((f - y)^2) / N with N = y.size
+    (neural-tangents' ``predict.gradient_descent_mse``) from f = 0 gives, on
+    the training inputs, f_t = K g_t(K) y with
+    g_t(lambda) = (1 - exp(-t (lambda + alpha) / N)) / (lambda + alpha).
+    As t -> inf this is the ridge filter 1 / (lambda + alpha).
+
+    Eigenvalues are floored at 0 (a kernel's Gram is positive semi-definite;
+    below 0 is rounding), except with ``clamp=False``: the exact pseudo-inverse
+    of an indefinite matrix, for a precomputed kernel that is not PSD.
+    """
+    if not clamp:
+        lam = lam + alpha
+        tiny = np.finfo(np.float64).eps * len(lam) * np.max(np.abs(lam))
+        out = np.zeros_like(lam)
+        ok = np.abs(lam) > tiny
+        out[ok] = 1.0 / lam[ok]
+        return out
+    lam = np.maximum(lam, 0.0) + alpha
+    if t is None or math.isinf(t):
+        return 1.0 / lam
+    s = t / n_outputs_total
+    out = np.empty_like(lam)
+    pos = lam > 0
+    out[pos] = -np.expm1(-s * lam[pos]) / lam[pos]
+    out[~pos] = s  # the limit lambda -> 0
+    return out
+
+
+def _solve_triangular_lower(L, B):
+    return linalg.solve_triangular(L, B, lower=True, check_finite=False)
+
+
+class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
+    """Shared fit/predict machinery; the estimators stay thin."""
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "kernel": [StrOptions({"ntk", "nngp", "precomputed"})],
+        "depth": [Interval(Integral, 1, None, closed="left")],
+        "w_std": [Interval(Real, 0, None, closed="left")],
+        "b_std": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"auto", "cholesky", "eigh"})],
+        "training_time": [None, Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, alpha=1.0, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
+                 solver="auto", training_time=None):
+        self.alpha = alpha
+        self.kernel = kernel
+        self.depth = depth
+        self.w_std = w_std
+        self.b_std = b_std
+        self.solver = solver
+        self.training_time = training_time
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        return tags
+
+    # ---- kernel blocks (one source of truth: relu_kernel) ------------------ #
+
+    def _kernel_kwargs(self):
+        return dict(kernel=self.kernel, depth=self.depth, w_std=self.w_std,
+                    b_std=self.b_std)
+
+    def _check_finite_hyper(self):
+        for name in ("w_std", "b_std", "alpha"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}.")
+        if self.training_time is not None and math.isnan(self.training_time):
+            raise ValueError("training_time must be None or a number >= 0, got nan.")
+
+    def _train_gram(self, X):
+        """A new float64 Gram matrix that fit may overwrite."""
+        if self.kernel == "precomputed":
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    "With kernel='precomputed', X must be the square Gram matrix of the "
+                    f"training samples, got shape {X.shape}.")
+            return np.array(X, dtype=np.float64, order="C", copy=True)
+        return relu_kernel(X, **self._kernel_kwargs(), dtype=np.float64)
+
+    def _cross_kernel(self, X):
+        if self.kernel == "precomputed":
+            n_train = self._n_train
+            if X.shape[1] != n_train:
+                raise ValueError(
+                    f"With kernel='precomputed', X at predict time must be the kernel "
+                    "between the test and the training samples, of shape "
+                    f"(n_test, {n_train}); got {X.shape}.")
+            return np.asarray(X, dtype=np.float64)
+        return relu_kernel(X, self.X_fit_, **self._kernel_kwargs(), dtype=np.float64)
+
+    # ---- fit ---------------------------------------------------------------- #
+
+    def _resolved_solver(self):
+        if self.solver == "auto":
+            return "cholesky" if self.training_time is None else "eigh"
+        if self.solver == "cholesky" and self.training_time is not None:
+            raise ValueError(
+                "training_time needs the eigendecomposition of the Gram matrix: use "
+                "solver='eigh' or solver='auto' (got solver='cholesky').")
+        return self.solver
+
+    def _validate_X(self, X, reset):
+        try:
+            return validate_data(self, X, reset=reset, dtype=np.float64,
+                                 ensure_min_samples=2 if reset else 1)
+        except ValueError as exc:
+            if reset or self.kernel != "precomputed" or "is expecting" not in str(exc):
+                raise
+            raise ValueError(
+                f"{exc} With kernel='precomputed', X at predict time must be the "
+                "kernel between the test and the training samples, of shape "
+                f"(n_test, {self._n_train}).") from None
+
+    def _fit_targets(self, X, y, sample_weight, *, alpha):
+        """Factor the Gram of X once and solve for targets y (n, k), float64."""
+        self._check_finite_hyper()
+        solver = self._resolved_solver()
+        n = X.shape[0]
+        self._n_train = n
+        if self.kernel != "precomputed":
+            self.X_fit_ = X
+        sw = None
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+            sw = np.sqrt(sample_weight)
+            y = y * sw[:, None]
+        K = self._weighted_gram(X, sw)
+        self._sqrt_sw = sw
+        # N of the loss normalisation: the number of (weighted) target entries
+        self._n_outputs_total = y.shape[1] * (n if sw is None else float(sw @ sw))
+        self._clamp = True
+        if solver == "cholesky":
+            self.L_, self.jitter_ = self._cholesky(K, X, sw, alpha)
+            del K
+        if solver == "cholesky" and self.L_ is not None:
+            coef = linalg.cho_solve((self.L_, True), y, check_finite=False)
+            self.eigenvalues_ = self.eigenvectors_ = None
+        else:
+            if solver == "cholesky":  # indefinite: exact solve through eigh
+                self._clamp = False
+                K = self._weighted_gram(X, sw)
+            lam, Q = self._eigh(K)
+            del K
+            self._Qty = Q.T @ y
+            if self._clamp:
+                self._warn_if_singular(lam, alpha)
+            coef = self._spectral_coef(alpha, self.training_time)
+        # y' (K + alpha I)^-1 y per target, for the generalization bound
+        self._y_kinv_y = (np.einsum("ij,ij->j", y, coef)
+                          if self.training_time is None else None)
+        if sw is not None:
+            coef *= sw[:, None]
+        return coef
+
+    def _eigh(self, K):
+        lam, Q = linalg.eigh(K, overwrite_a=True, check_finite=False, driver="evd")
+        self.eigenvalues_, self.eigenvectors_ = lam, Q
+        self.L_, self.jitter_ = None, 0.0
+        return lam, Q
+
+    def _spectral_coef(self, alpha, t):
+        g = _filter(self.eigenvalues_, alpha, t, self._n_outputs_total, self._clamp)
+        return self.eigenvectors_ @ (g[:, None] * self._Qty)
+
+    def _warn_if_singular(self, lam, alpha):
+        tiny = np.finfo(np.float64).eps * max(abs(lam[-1]), 1e-300) * len(lam)
+        if self.training_time is None and lam[0] + alpha <= tiny:
+            warnings.warn(
+                f"The Gram matrix plus alpha * I is singular (smallest eigenvalue "
+                f"{lam[0] + alpha:.3g} with alpha={alpha!r}); eigenvalues below "
+                f"{tiny:.3g} were floored at 0, so the solution is "
+                "ill-determined. Increase alpha.", UserWarning, stacklevel=4)
+
+    def _cholesky(self, K, X, sw, alpha):
+        """Cholesky factor of K + (alpha + jitter) I, escalating jitter if needed."""
+        n = K.shape[0]
+        diag = K.diagonal().copy()
+        K.flat[:: n + 1] += alpha
+        try:
+            return linalg.cholesky(K, lower=True, overwrite_a=True,
+                                   check_finite=False), 0.0
+        except linalg.LinAlgError:
+            pass
+        # The failed factorisation overwrote K: rebuild it once, keep it intact.
+        K = self._weighted_gram(X, sw)
+        scale = float(np.mean(np.abs(diag))) or 1.0
+        for rel in _JITTER:
+            jitter = rel * scale
+            Kj = K.copy()
+            Kj.flat[:: n + 1] += alpha + jitter
+            try:
+                L = linalg.cholesky(Kj, lower=True, overwrite_a=True,
+                                    check_finite=False)
+            except linalg.LinAlgError:
+                continue
+            warnings.warn(
+                f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not numerically "
+                f"positive definite (duplicate or nearly parallel samples?); added "
+                f"jitter={jitter:.3g} to its diagonal. Increase alpha to at least "
+                "that to silence this warning.", UserWarning, stacklevel=4)
+            return L, jitter
+        warnings.warn(
+            f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not positive "
+            f"definite, even with jitter {_JITTER[-1] * scale:.3g} on its diagonal: "
+            "it is not a valid kernel matrix (a precomputed kernel that is not "
+            "positive semi-definite?). Solving the indefinite system exactly through "
+            "its eigendecomposition instead (as KernelRidge falls back to least "
+            "squares); return_std is unavailable.", UserWarning, stacklevel=4)
+        return None, 0.0
+
+    def _weighted_gram(self, X, sw):
+        K = self._train_gram(X)
+        if sw is not None:
+            K *= sw[:, None]
+            K *= sw[None, :]
+        return K
+
+    # ---- predict ------------------------------------------------------------ #
+
+    def _decision(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return X, self._cross_kernel(X) @ self.dual_coef_
+
+    def _posterior_std(self, X, Kx):
+        """GP posterior std at X: sqrt(k(x, x) - k_x' (K + alpha I)^-1 k_x)."""
+        if self.kernel == "precomputed":
+            raise ValueError("return_std=True needs k(x, x), which a precomputed "
+                             "kernel does not provide; use kernel='ntk' or 'nngp'.")
+        if self.training_time is not None:
+            raise ValueError("return_std=True gives the converged GP posterior; it "
+                             "is not defined with training_time set.")
+        if not self._clamp:
+            raise ValueError("return_std=True needs a positive definite Gram matrix "
+                             "plus alpha * I; this fit's was indefinite.")
+        prior = relu_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
+        B = Kx.T if self._sqrt_sw is None else Kx.T * self._sqrt_sw[:, None]
+        if self.L_ is not None:
+            V = _solve_triangular_lower(self.L_, B)
+            explained = np.einsum("ij,ij->j", V, V)
+        else:
+            P = self.eigenvectors_.T @ B
+            g = _filter(self.eigenvalues_, self._alpha_fit, None, 1)
+            explained = np.einsum("ij,i,ij->j", P, g, P)
+        var = prior - explained
+        neg = var < 0
+        if np.any(neg):
+            warnings.warn("Predicted variances smaller than 0 (rounding); setting "
+                          "them to 0.", UserWarning, stacklevel=3)
+            var[neg] = 0.0
+        return np.sqrt(var)
+
+    def _staged(self, X, training_times):
+        check_is_fitted(self)
+        if self.eigenvectors_ is None:
+            raise ValueError("staged_predict needs the eigendecomposition: refit "
+                             "with solver='eigh' (or set training_time).")
+        times = [float(t) for t in training_times]
+        if any(not (t >= 0) for t in times):
+            raise ValueError(f"training_times must all be >= 0, got {times}.")
+        X = self._validate_X(X, reset=False)
+        Kx = self._cross_kernel(X)
+        if self._sqrt_sw is not None:
+            Kx = Kx * self._sqrt_sw[None, :]
+        KQ = Kx @ self.eigenvectors_
+        for t in times:
+            g = _filter(self.eigenvalues_, self._alpha_fit, t,
+                        self._n_outputs_total)
+            yield KQ @ (g[:, None] * self._Qty)
+
+    # ---- diagnostics -------------------------------------------------------- #
+
+    def gram_min_eigenvalue(self):
+        """Smallest eigenvalue of the (weighted) training Gram matrix K.
+
+        Read from the cached factorisation, without recomputing the Gram: free
+        with ``solver="eigh"``; with Cholesky, a Lanczos iteration on
+        (K + alpha I)^-1 applied through two triangular solves per step.
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self)
+        if self.eigenvalues_ is not None:
+            return float(self.eigenvalues_[0])
+        from scipy.sparse.linalg import LinearOperator, eigsh
+
+        L = self.L_
+        n = L.shape[0]
+
+        def solve(v):
+            return linalg.cho_solve((L, True), v, check_finite=False)
+
+        op = LinearOperator((n, n), matvec=solve, dtype=np.float64)
+        v0 = np.ones(n)
+        mu = eigsh(op, k=1, which="LA", v0=v0, return_eigenvectors=False,
+                   tol=1e-10)[0]
+        return float(1.0 / mu - self._alpha_fit - self.jitter_)
+
+    def generalization_bound(self):
+        """sqrt(y' (K + alpha I)^-1 y / n) per target, from the cached solve.
+
+        With ``alpha=0`` this is the bound of the seed notebook (Arora et al.,
+        2019: the population loss of a wide two-layer net trained by gradient
+        descent scales with it). Computed at fit time from ``dual_coef_``.
+
+        Returns
+        -------
+        float or ndarray of shape (n_targets,)
+        """
+        check_is_fitted(self)
+        if self._y_kinv_y is None:
+            raise ValueError("generalization_bound is defined for the converged "
+                             "solution; refit with training_time=None.")
+        b = np.sqrt(np.maximum(self._y_kinv_y, 0.0) / self._n_train)
+        return float(b[0]) if b.shape == (1,) else b
+
+
+class NTKRegressor(RegressorMixin, _BaseNTKRidge):
+    """Kernel ridge regression with the analytic ReLU NTK or NNGP.
+
+    What an infinitely wide ReLU network predicts after training to
+    convergence on the squared loss (``kernel="ntk"``), or the posterior mean
+    of its Bayesian counterpart (``kernel="nngp"``); with ``training_time``,
+    what gradient-flow training predicts after a finite time.
+
+    ``fit`` computes the Gram matrix once with :func:`skntk.relu_kernel`, adds
+    ``alpha`` to the diagonal of its own copy and caches the Cholesky factor
+    ``L_`` (or the eigenpairs with ``solver="eigh"``); ``predict`` is one
+    kernel block and one matrix product.
+
+    Parameters
+    ----------
+    alpha : float >= 0, default=1.0
+        Ridge added to the Gram's diagonal (the GP noise variance). With 0 the
+        fit interpolates; if K is not numerically positive definite, jitter is
+        added with a warning naming the amount.
+    kernel : {"ntk", "nngp", "precomputed"}, default="ntk"
+        The network's kernel, or "precomputed": ``X`` is then the Gram
+        matrix at fit and the test-by-train kernel at predict.
+    depth : int >= 1, default=1
+        Number of hidden ReLU layers of the network.
+    w_std, b_std : float >= 0, default=1.0, 0.0
+        Weight and bias standard deviations (neural-tangents' NTK
+        parameterization; see :func:`skntk.relu_kernel`).
+    solver : {"auto", "cholesky", "eigh"}, default="auto"
+        "cholesky" caches ``L_`` (fastest); "eigh" caches the eigenpairs,
+        which allows ``training_time`` and :meth:`staged_predict`. "auto"
+        picks "eigh" only when ``training_time`` is set.
+    training_time : float >= 0 or None, default=None
+        Predict what gradient flow on the loss 0.5 * sum((f - y)**2) / N,
+        N = ``y.size`` (neural-tangents' ``predict.gradient_descent_mse``
+        convention), reaches at time t = learning_rate x number of full-batch
+        steps, starting from f = 0: f_t(x) = k(x, X) K^-1 (I - exp(-t K / N)) y
+        (with ``alpha``, K is K + alpha I). None is t = infinity: ridge.
+        torch's ``MSELoss`` (no factor 0.5) corresponds to t = 2 x lr x steps.
+
+    Attributes
+    ----------
+    X_fit_ : ndarray of shape (n_samples, n_features)
+        Training inputs (not stored with kernel="precomputed").
+    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        Weights of the training samples in the prediction.
+    L_ : ndarray of shape (n_samples, n_samples) or None
+        Lower Cholesky factor of K + (alpha + jitter_) I (solver "cholesky").
+    jitter_ : float
+        Diagonal jitter that had to be added on top of ``alpha`` (usually 0).
+    eigenvalues_, eigenvectors_ : ndarray or None
+        Eigenpairs of K (solver "eigh"), eigenvalues ascending.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    See Also
+    --------
+    NTKClassifier : The same for class labels.
+    NTKRegressorCV : Chooses alpha by efficient leave-one-out.
+    skntk.ReluNTK : The same kernel for GaussianProcessRegressor and SVC.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skntk import NTKRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 3))
+    >>> y = np.sin(X[:, 0])
+    >>> reg = NTKRegressor(alpha=1e-3, depth=2).fit(X, y)
+    >>> round(reg.score(X, y), 3)
+    1.0
+    >>> mean, std = reg.predict(X[:2] + 0.1, return_std=True)
+    >>> std.shape
+    (2,)
+    >>> early = NTKRegressor(alpha=0.0, depth=2, training_time=5.0).fit(X, y)
+    >>> bool(early.score(X, y) < reg.score(X, y))
+    True
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Compute the Gram matrix, factor it once and solve for the dual weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
+            Training inputs, or their Gram matrix with kernel="precomputed".
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights (>= 0): sample i gets ridge alpha / w_i.
+
+        Returns
+        -------
+        self : NTKRegressor
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True,
+                             y_numeric=True, ensure_min_samples=2)
+        y2 = np.asarray(y, dtype=np.float64)
+        ravel = y2.ndim == 1
+        if ravel:
+            y2 = y2[:, None]
+        self._alpha_fit = float(self.alpha)
+        coef = self._fit_targets(X, y2, sample_weight, alpha=self._alpha_fit)
+        self.dual_coef_ = coef.ravel() if ravel else coef
+        return self
+
+    def predict(self, X, return_std=False):
+        """Predict with the cached dual weights (one kernel block, one GEMM).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_test, n_features), or (n_test, n_samples)
+            Test inputs, or their kernel with the training samples when
+            kernel="precomputed".
+        return_std : bool, default=False
+            Also return the GP posterior standard deviation (noise-free, i.e.
+            of the latent function; the closed-form kernel diagonal minus what
+            the training data explain, from the cached factor).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_test,) or (n_test, n_targets)
+        y_std : ndarray of shape (n_test,), only when return_std is True
+        """
+        X, pred = self._decision(X)
+        if return_std:
+            return pred, self._posterior_std(X, self._cross_kernel(X))
+        return pred
+
+    def staged_predict(self, X, training_times):
+        """Predictions at several training times from one fit (solver "eigh").
+
+        The kernel block k(x, X) Q is computed once; each time costs one
+        small matrix product.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_test, n_features)
+        training_times : iterable of float >= 0 (``numpy.inf`` for convergence)
+
+        Yields
+        ------
+        y_pred : ndarray of shape (n_test,) or (n_test, n_targets)
+            The prediction of :attr:`training_time` = t, for each t in turn.
+        """
+        for out in self._staged(X, training_times):
+            yield out.ravel() if self.dual_coef_.ndim == 1 else out
+
+
+class _ClassifierMixinNTK:
+    """Label coding shared by NTKClassifier and NTKClassifierCV (as RidgeClassifier)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False  # one label per sample
+        return tags
+
+    def _encode(self, y):
+        check_classification_targets(y)
+        self._label_binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
+        Y = self._label_binarizer.fit_transform(y).astype(np.float64)
+        self.classes_ = self._label_binarizer.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contain only one class: {self.classes_[0]!r}.")
+        return Y
+
+    def decision_function(self, X):
+        """Kernel ridge scores on the +-1 (one-vs-rest) coding of the classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_test, n_features), or (n_test, n_samples)
+            with kernel="precomputed".
+
+        Returns
+        -------
+        scores : ndarray of shape (n_test,) for two classes (positive means
+            ``classes_[1]``), else (n_test, n_classes).
+        """
+        _, scores = self._decision(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Class labels (from ``classes_``) with the largest score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_test, n_features), or (n_test, n_samples)
+            with kernel="precomputed".
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_test,)
+        """
+        return self._labels(self.decision_function(X))
+
+    def _labels(self, scores):
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class NTKClassifier(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidge):
+    """Kernel ridge classification with the analytic ReLU NTK or NNGP.
+
+    Classes are coded +-1 (one-vs-rest for more than two, as
+    :class:`~sklearn.linear_model.RidgeClassifier`), regressed with
+    :class:`NTKRegressor`'s machinery, and ``predict`` returns the label
+    with the largest score: what an infinitely wide ReLU net trained on the
+    squared loss of that coding predicts.
+
+    Parameters
+    ----------
+    alpha, kernel, depth, w_std, b_std, solver, training_time
+        As in :class:`NTKRegressor`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    dual_coef_ : ndarray of shape (n_samples, 1) or (n_samples, n_classes)
+    X_fit_, L_, jitter_, eigenvalues_, eigenvectors_, n_features_in_
+        As in :class:`NTKRegressor`.
+
+    See Also
+    --------
+    NTKRegressor : The regressor this is built on.
+    NTKClassifierCV : Chooses alpha by efficient leave-one-out.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skntk import NTKClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)
+    >>> clf = NTKClassifier(alpha=1e-3, depth=2, b_std=0.1).fit(X_tr, y_tr)
+    >>> round(clf.score(X_te, y_te), 2)
+    0.99
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Code the labels +-1, factor the Gram once and solve.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
+            Training inputs, or their Gram matrix with kernel="precomputed".
+        y : array-like of shape (n_samples,)
+            Class labels (any type `numpy.unique` sorts).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : NTKClassifier
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        Y = self._encode(y)
+        self._alpha_fit = float(self.alpha)
+        self.dual_coef_ = self._fit_targets(X, Y, sample_weight, alpha=self._alpha_fit)
+        return self
+
+    def staged_decision_function(self, X, training_times):
+        """Decision functions at several training times (solver "eigh").
+
+        Parameters
+        ----------
+        X : array-like of shape (n_test, n_features)
+        training_times : iterable of float >= 0
+
+        Yields
+        ------
+        scores : ndarray, as :meth:`decision_function`
+        """
+        for out in self._staged(X, training_times):
+            yield out.ravel() if out.shape[1] == 1 else out
+
+    def staged_predict(self, X, training_times):
+        """Labels at several training times (solver "eigh").
+
+        Parameters
+        ----------
+        X : array-like of shape (n_test, n_features)
+        training_times : iterable of float >= 0
+
+        Yields
+        ------
+        y_pred : ndarray of shape (n_test,)
+        """
+        for scores in self.staged_decision_function(X, training_times):
+            yield self._labels(scores)
+
+
+# --------------------------------------------------------------------------- #
+# Leave-one-out model selection from one eigendecomposition (the RidgeCV way)
+# --------------------------------------------------------------------------- #
+
+
+class _BaseNTKRidgeCV(_BaseNTKRidge):
+    _parameter_constraints: dict = {
+        key: value for key, value in _BaseNTKRidge._parameter_constraints.items()
+        if key not in ("alpha", "solver", "training_time")
+    }
+    _parameter_constraints.update(
+        alphas=["array-like", Interval(Real, 0, None, closed="neither")],
+        store_cv_results=["boolean"],
+    )
+    # class-level: the CV estimators always use the eigen solver, converged
+    solver = "eigh"
+    training_time = None
+
+    def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, kernel="ntk", depth=1,
+                 w_std=1.0, b_std=0.0, store_cv_results=False):
+        self.alphas = alphas
+        self.kernel = kernel
+        self.depth = depth
+        self.w_std = w_std
+        self.b_std = b_std
+        self.store_cv_results = store_cv_results
+
+    def _check_finite_hyper(self):
+        for name in ("w_std", "b_std"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}.")
+
+    def _alpha_grid(self):
+        alphas = np.atleast_1d(np.asarray(self.alphas, dtype=np.float64))
+        if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) \
+                or np.any(alphas <= 0):
+            raise ValueError("alphas must be a non-empty 1-d list of finite values "
+                             f"> 0, got {self.alphas!r}.")
+        return alphas
+
+    def _loo_fit(self, X, Y, score_fn):
+        """Eigendecompose K once; LOO residuals for every alpha; keep the best.
+
+        For ridge, the leave-one-out residual of sample i is c_i / G_ii with
+        c = G y and G = (K + alpha I)^-1 = Q diag(1 / (lambda + alpha)) Q',
+        so each alpha costs O(n^2), after one O(n^3) eigendecomposition.
+        """
+        self._check_finite_hyper()
+        alphas = self._alpha_grid()
+        n = X.shape[0]
+        self._n_train = n
+        if self.kernel != "precomputed":
+            self.X_fit_ = X
+        lam, Q = self._eigh(self._train_gram(X))
+        self._sqrt_sw = None
+        self._clamp = True
+        self._n_outputs_total = Y.size
+        self._Qty = Q.T @ Y
+        Q2 = Q * Q
+        scores, errors = [], []
+        for alpha in alphas:
+            g = _filter(lam, alpha, None, 1)
+            coef = Q @ (g[:, None] * self._Qty)
+            resid = coef / (Q2 @ g)[:, None]  # y_i - (LOO prediction of i)
+            scores.append(score_fn(Y, resid))
+            errors.append(resid**2)
+        best = int(np.argmax(scores))
+        self.alpha_ = self._alpha_fit = float(alphas[best])
+        self.best_score_ = float(scores[best])
+        if self.store_cv_results:
+            cv = np.stack(errors, axis=-1)  # (n, k, n_alphas)
+            self.cv_results_ = cv[:, 0, :] if Y.shape[1] == 1 else cv
+        self._warn_if_singular(lam, self.alpha_)
+        coef = self._spectral_coef(self.alpha_, None)
+        self._y_kinv_y = np.einsum("ij,ij->j", Y, coef)
+        return coef
+
+
+class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
+    """NTK kernel ridge with alpha chosen by exact leave-one-out, in one pass.
+
+    One eigendecomposition of the Gram matrix gives the leave-one-out
+    residuals of every ``alpha`` in O(n^2) each (the identity behind
+    :class:`~sklearn.linear_model.RidgeCV`), instead of one factorisation
+    per grid point and fold; the final model reuses it.
+
+    Parameters
+    ----------
+    alphas : array-like of float > 0, default=(1e-3, 1e-2, 1e-1, 1, 10)
+        The ridge values to try.
+    kernel, depth, w_std, b_std
+        As in :class:`NTKRegressor`.
+    store_cv_results : bool, default=False
+        Keep the squared leave-one-out residuals in ``cv_results_``.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The alpha with the smallest leave-one-out mean squared error.
+    best_score_ : float
+        Its negative mean squared error (higher is better).
+    cv_results_ : ndarray of shape (n_samples, n_alphas) or (n_samples, n_targets, n_alphas)
+        Squared leave-one-out residuals, when ``store_cv_results``.
+    dual_coef_, X_fit_, eigenvalues_, eigenvectors_, n_features_in_
+        As in :class:`NTKRegressor` (with ``solver="eigh"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skntk import NTKRegressorCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 3))
+    >>> y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=60)
+    >>> reg = NTKRegressorCV(alphas=[1e-3, 1e-1, 10.0]).fit(X, y)
+    >>> float(reg.alpha_)
+    0.1
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Choose alpha by leave-one-out and fit with it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : NTKRegressorCV
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True,
+                             y_numeric=True, ensure_min_samples=2)
+        Y = np.asarray(y, dtype=np.float64)
+        ravel = Y.ndim == 1
+        Y = Y[:, None] if ravel else Y
+        coef = self._loo_fit(X, Y, lambda Y, r: -float(np.mean(r**2)))
+        self.dual_coef_ = coef.ravel() if ravel else coef
+        return self
+
+    def predict(self, X, return_std=False):
+        """As :meth:`NTKRegressor.predict`, with ``alpha_``."""
+        X, pred = self._decision(X)
+        if return_std:
+            return pred, self._posterior_std(X, self._cross_kernel(X))
+        return pred
+
+
+class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
+    """NTK kernel ridge classifier with alpha chosen by exact leave-one-out.
+
+    As :class:`NTKRegressorCV` on the +-1 coding of the classes. The
+    criterion is the leave-one-out squared error of the coding (as
+    :class:`~sklearn.linear_model.RidgeClassifierCV`), or, with
+    ``scoring="accuracy"``, the leave-one-out accuracy.
+
+    Parameters
+    ----------
+    alphas : array-like of float > 0, default=(1e-3, 1e-2, 1e-1, 1, 10)
+    kernel, depth, w_std, b_std
+        As in :class:`NTKRegressor`.
+    scoring : {None, "accuracy"}, default=None
+        None: leave-one-out squared error of the coding; "accuracy": fraction
+        of samples whose leave-one-out prediction is right (ties go to the
+        smallest alpha).
+    store_cv_results : bool, default=False
+
+    Attributes
+    ----------
+    alpha_, best_score_, cv_results_, classes_, dual_coef_
+        As in :class:`NTKRegressorCV` and :class:`NTKClassifier`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skntk import NTKClassifierCV
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = NTKClassifierCV(alphas=[1e-2, 1.0, 100.0], scoring="accuracy")
+    >>> clf = clf.fit(X[:500], y[:500])
+    >>> round(clf.best_score_, 2), round(clf.score(X[500:], y[500:]), 2)
+    (0.97, 0.96)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseNTKRidgeCV._parameter_constraints,
+        "scoring": [None, StrOptions({"accuracy"})],
+    }
+
+    def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, kernel="ntk", depth=1,
+                 w_std=1.0, b_std=0.0, scoring=None, store_cv_results=False):
+        super().__init__(alphas, kernel=kernel, depth=depth, w_std=w_std, b_std=b_std,
+                         store_cv_results=store_cv_results)
+        self.scoring = scoring
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Choose alpha by leave-one-out and fit with it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : NTKClassifierCV
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        Y = self._encode(y)
+        if self.scoring == "accuracy":
+            truth = self._labels(Y.ravel() if Y.shape[1] == 1 else Y)
+
+            def score(Y, resid):
+                loo = Y - resid
+                return float(np.mean(
+                    self._labels(loo.ravel() if loo.shape[1] == 1 else loo) == truth))
+        else:
+            def score(Y, resid):
+                return -float(np.mean(resid**2))
+        self.dual_coef_ = self._loo_fit(X, Y, score)
+        return self
+
+
+def _check_estimator_instances():
+    """The instances tests/test_common.py runs scikit-learn's checks on."""
+    return [
+        NTKRegressor(),
+        NTKRegressor(kernel="precomputed"),
+        NTKRegressor(kernel="nngp", depth=2, b_std=0.5, solver="eigh",
+                     training_time=1e4),
+        NTKClassifier(),
+        NTKClassifier(kernel="precomputed", solver="eigh"),
+        NTKClassifier(depth=3, training_time=5.0),
+        NTKRegressorCV(),
+        NTKRegressorCV(kernel="precomputed"),
+        NTKClassifierCV(),
+        NTKClassifierCV(scoring="accuracy", kernel="nngp"),
+    ]

@@ -1,0 +1,9 @@
+"""Datasets: Fashion-MNIST from its raw IDX files, and the seed's teacher network.
+
+The embedded default data of the command line is scikit-learn's
+:func:`sklearn.datasets.load_digits`.
+"""
+
+from ._fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
+
+__all__ = ["FASHION_MNIST_CLASSES", "load_fashion_mnist"]
