@@ -442,7 +442,7 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
     >>> y = np.sin(X[:, 0])
     >>> reg = NTKRegressor(alpha=1e-3, depth=2).fit(X, y)
     >>> round(reg.score(X, y), 3)
-    1.0
+    0.998
     >>> mean, std = reg.predict(X[:2] + 0.1, return_std=True)
     >>> std.shape
     (2,)
