@@ -18,6 +18,7 @@ _LAZY = {
     "NTKClassifier": "._ridge",
     "NTKRegressorCV": "._ridge",
     "NTKClassifierCV": "._ridge",
+    "EmpiricalNTKFeatures": "._empirical",
 }
 
 __all__ = sorted(["ReluNTK", "relu_kernel", "relu_kernel_diag", "__version__", *_LAZY])

@@ -5,5 +5,6 @@ The embedded default data of the command line is scikit-learn's
 """
 
 from ._fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
+from ._teacher import make_teacher_network
 
-__all__ = ["FASHION_MNIST_CLASSES", "load_fashion_mnist"]
+__all__ = ["FASHION_MNIST_CLASSES", "load_fashion_mnist", "make_teacher_network"]

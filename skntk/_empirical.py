@@ -1,0 +1,716 @@
+"""EmpiricalNTKFeatures: per-layer gradients of a three-layer ReLU net, in closed form.
+
+For ``f(x) = s3 u' relu(s2 V relu(s1 W x))`` (``s1 = 1/sqrt(d)``, ``s2 = 1/sqrt(m1)``,
+``s3 = 1/sqrt(m2)`` in NTK parameterization, all 1 in standard parameterization),
+with ``h1 = relu(s1 W x)``, ``h2 = relu(s2 V h1)``::
+
+    df/du = s3 h2
+    df/dV = s2 delta2 h1'     delta2 = df/da2 = s3 u * relu'(a2)
+    df/dW = s1 delta1 x'      delta1 = df/da1 = s2 (V' delta2) * relu'(a1)
+
+Rows of a batch are handled together: two GEMMs forward, one back, then each
+outer-product block is written once, in place, into the output. The empirical NTK
+Gram never needs the features::
+
+    Phi Phi' = s1^2 (D1 D1')∘(X X') + s2^2 (D2 D2')∘(H1 H1') + s3^2 H2 H2'.
+
+torch is imported only when ``device`` is not ``"cpu"``.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import expit
+from sklearn import get_config
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
+
+__all__ = ["EmpiricalNTKFeatures"]
+
+_LAYERS = ("W", "V", "u")
+_FLOATS = [np.float64, np.float32]
+
+
+# --------------------------------------------------------------------------
+# array backends: the same closed forms run on numpy arrays and torch tensors
+# --------------------------------------------------------------------------
+class _NumpyOps:
+    @staticmethod
+    def relu_(A):
+        return np.maximum(A, 0, out=A)
+
+    @staticmethod
+    def as_3d(block, m, k):
+        """(b, m*k) column block of a row-major array -> (b, m, k) view."""
+        s0, s1 = block.strides
+        return np.lib.stride_tricks.as_strided(
+            block, shape=(block.shape[0], m, k), strides=(s0, k * s1, s1))
+
+    @staticmethod
+    def outer_(out3, a, b):
+        np.multiply(a[:, :, None], b[:, None, :], out=out3)
+
+    @staticmethod
+    def mul_(out, a, b):
+        np.multiply(a, b, out=out)
+
+    @staticmethod
+    def matmul_(out, a, b):
+        np.matmul(a, b, out=out)
+
+
+def torch_mul(a, b, out):
+    import torch
+
+    return torch.mul(a, b, out=out)
+
+
+class _TorchOps:
+    @staticmethod
+    def relu_(A):
+        return A.clamp_(min=0)
+
+    @staticmethod
+    def as_3d(block, m, k):
+        return block.view(block.shape[0], m, k)
+
+    @staticmethod
+    def outer_(out3, a, b):
+        torch_mul(a[:, :, None], b[:, None, :], out=out3)
+
+    @staticmethod
+    def mul_(out, a, b):
+        torch_mul(a, b, out=out)
+
+    @staticmethod
+    def matmul_(out, a, b):
+        out.copy_(a @ b)
+
+
+def _backprop(Xb, P, ops):
+    """Forward and backward pass of a batch of rows (closed form, no autograd).
+
+    Returns the scaled layer inputs ``Xs = s1 X``, ``H1s = s2 H1``, ``H2s = s3 H2``
+    and the back-propagated ``D1 = df/da1``, ``D2 = df/da2``; the gradient blocks
+    are ``D1 (x) Xs``, ``D2 (x) H1s`` and ``H2s``.
+    """
+    s1, s2, s3 = P["scales"]
+    A1 = Xb @ P["W"].T
+    if s1 != 1.0:
+        A1 *= s1
+    mask1 = A1 > 0
+    H1 = ops.relu_(A1)
+    A2 = H1 @ P["V"].T
+    if s2 != 1.0:
+        A2 *= s2
+    mask2 = A2 > 0
+    H2 = ops.relu_(A2)
+    D2 = mask2 * P["u_s3"]
+    D1 = D2 @ P["V"]
+    if s2 != 1.0:
+        D1 *= s2
+    D1 *= mask1
+    Xs = Xb * s1 if s1 != 1.0 else Xb
+    H1s = H1 * s2 if s2 != 1.0 else H1
+    H2s = H2 * s3 if s3 != 1.0 else H2
+    return Xs, D1, H1s, D2, H2s
+
+
+def _fill(Xb, out, P, slices, ops):
+    """Write the chosen gradient blocks (or sketches) of rows ``Xb`` into ``out``."""
+    Xs, D1, H1s, D2, H2s = _backprop(Xb, P, ops)
+    pairs = {"W": (D1, Xs), "V": (D2, H1s)}
+    for name, sl in slices.items():
+        block = out[:, sl]
+        sketch = P["sketch"].get(name)
+        if name == "u":
+            if sketch is None:
+                block[...] = H2s
+            else:
+                ops.matmul_(block, H2s, sketch[0])
+        else:
+            a, b = pairs[name]
+            if sketch is None:
+                ops.outer_(ops.as_3d(block, a.shape[1], b.shape[1]), a, b)
+            else:
+                ops.mul_(block, a @ sketch[0], b @ sketch[1])
+
+
+def _gram_factors(name, Xs, D1, H1s, D2, H2s):
+    """The layer's Gram is (F[0] G[0]')∘(F[1] G[1]') (or F[0] G[0]' for "u")."""
+    return {"W": (D1, Xs), "V": (D2, H1s), "u": (H2s,)}[name]
+
+
+class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
+    """Per-layer gradient features df/dθ of a three-layer ReLU net (empirical NTK).
+
+    The net is ``f(x) = s3 u' relu(s2 V relu(s1 W x))`` with ``W`` of shape
+    ``(m1, d)``, ``V`` of shape ``(m2, m1)``, ``u`` of shape ``(m2,)`` and no
+    biases, as in the seed notebook "Learning Using NTK v2.0". ``transform`` maps
+    each row ``x`` to the concatenated gradients ``df/dW``, ``df/dV``, ``df/du``
+    (flattened row-major, so column ``W_j_k`` is ``df/dW[j, k]``) of the chosen
+    ``layers``, computed in closed form for a whole batch of rows at once. The
+    inner product of two rows' features is the empirical Neural Tangent Kernel of
+    the chosen layers; :meth:`empirical_ntk` computes that Gram without the
+    features.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of two int, default=(100, 100)
+        Widths ``(m1, m2)`` of the two hidden layers. The features have
+        ``m1 d + m2 m1 + m2`` columns: the ``V`` block grows as width squared.
+
+    layers : tuple of {"W", "V", "u"} or str, default=("W", "V", "u")
+        The layers whose gradients are returned, always in the order W, V, u.
+
+    parameterization : {"ntk", "standard"}, default="ntk"
+        ``"ntk"``: ``s1 = 1/sqrt(d)``, ``s2 = 1/sqrt(m1)``, ``s3 = 1/sqrt(m2)`` and
+        parameters drawn from N(0, 1) (neural-tangents' default); as the widths
+        grow, the features' Gram tends to the analytic
+        ``ReluNTK(depth=2)`` (layers W, V, u). ``"standard"``: all ``s = 1`` and
+        parameters drawn from N(0, 1 / fan_in) (the seed notebook).
+
+    init_params : dict or None, default=None
+        Given parameters for some of ``"W"`` (shape ``(m1, d)``), ``"V"``
+        (``(m2, m1)``) and ``"u"`` (``(m2,)`` or ``(m2, 1)``), copied in ``fit``;
+        the others are drawn from ``random_state`` in the order W, V, u (a given
+        layer consumes no random numbers). With ``np.random.seed(s)`` this is the
+        order of the seed notebook's draws, so ``random_state=s`` reproduces it.
+
+    n_components : int or None, default=None
+        If given, each chosen layer block with more than ``n_components``
+        features is replaced by a seeded random sketch with ``n_components``
+        columns whose inner products are unbiased estimates of the block's (see
+        Notes); the full features are never formed. Smaller blocks are returned
+        exactly. Must be smaller than the largest chosen block.
+
+    train_steps : int, default=0
+        Number of full-batch gradient-descent steps on the training loss (with
+        the ``y`` given to ``fit``, all three layers) before the gradients are
+        taken. ``transform`` never sees labels.
+
+    loss : {"squared_error", "log_loss"}, default="squared_error"
+        Training loss: ``(f - y)^2 / 2`` (numeric ``y``) or ``log(1 + exp(-y f))``
+        (two classes, the larger one as ``y = +1``).
+
+    learning_rate : float, default=1.0
+        Step size relative to ``1 / mean_i Θ(x_i, x_i)``, the inverse mean
+        diagonal of the empirical NTK (all layers) on the training rows at
+        initialisation. Since that mean bounds the largest eigenvalue of the
+        Gram divided by ``n``, values below 2 keep the linearised dynamics
+        stable for both losses, whatever the scale of ``X``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the parameters and the sketch (drawn in that order).
+
+    device : str, default="cpu"
+        ``"cpu"`` computes with numpy (BLAS); anything else (``"cuda"``,
+        ``"cuda:1"``, ``"mps"``) with torch on that device, in the input dtype,
+        batch by batch; the output is a numpy array.
+
+    working_memory : float or None, default=None
+        Bound in MiB on the temporaries of one batch of rows; the output itself
+        is not counted. ``None`` uses ``sklearn.get_config()["working_memory"]``.
+
+    Attributes
+    ----------
+    W_ : ndarray of shape (m1, n_features_in_)
+        First-layer weights at which the gradients are taken.
+
+    V_ : ndarray of shape (m2, m1)
+        Second-layer weights.
+
+    u_ : ndarray of shape (m2,)
+        Read-out weights.
+
+    layer_slices_ : dict of str to slice
+        The columns of each chosen layer in the output of ``transform``.
+
+    n_features_out_ : int
+        Number of output columns.
+
+    sketch_ : dict
+        Per sketched layer the random factors (empty without ``n_components``).
+
+    loss_curve_ : list of float
+        Training loss before each step (empty without ``train_steps``).
+
+    n_iter_ : int
+        Number of training steps taken.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column names.
+
+    See Also
+    --------
+    skntk.ReluNTK : The analytic limit of the features' Gram as the widths grow.
+
+    Notes
+    -----
+    **Sketch.** A block ``phi = a ⊗ b`` (``df/dW = D1 ⊗ Xs``, ``df/dV = D2 ⊗ H1s``)
+    is sketched with ``k = n_components`` independent Gaussian pairs
+    ``(r_c, t_c)``, ``z_c = (r_c·a)(t_c·b) / sqrt(k)``, which costs
+    ``O(k (len(a) + len(b)))`` per row instead of ``O(k len(a) len(b))``. Then
+    ``E[z·z'] = phi·phi'`` and
+
+    ``Var(z·z') = [(|a|²|a'|² + 2(a·a')²)(|b|²|b'|² + 2(b·b')²) - (phi·phi')²] / k``;
+
+    the ``u`` block gets a dense Gaussian sketch ``z = R' h / sqrt(k)`` with
+    ``Var(z·z') = (|h|²|h'|² + (h·h')²) / k``. Blocks are sketched independently,
+    so the variances of the chosen blocks add up.
+
+    References
+    ----------
+    .. [1] A. Jacot, F. Gabriel, C. Hongler. "Neural Tangent Kernel: Convergence
+       and Generalization in Neural Networks". NeurIPS 2018. arXiv:1806.07572
+    .. [2] B. Rakhshan, G. Rabusseau. "Tensorized Random Projections". AISTATS
+       2020. arXiv:2003.05101
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skntk import EmpiricalNTKFeatures
+    >>> X = np.random.default_rng(0).standard_normal((5, 3))
+    >>> ntk = EmpiricalNTKFeatures(hidden_layer_sizes=(4, 2), random_state=0)
+    >>> Phi = ntk.fit_transform(X)
+    >>> Phi.shape, ntk.layer_slices_["V"]
+    ((5, 22), slice(12, 20, None))
+    >>> ntk.get_feature_names_out()[[0, 12, 21]].tolist()
+    ['W_0_0', 'V_0_0', 'u_1']
+    >>> bool(np.allclose(ntk.empirical_ntk(X), Phi @ Phi.T))
+    True
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [tuple, list],
+        "layers": [tuple, list, StrOptions(set(_LAYERS))],
+        "parameterization": [StrOptions({"ntk", "standard"})],
+        "init_params": [dict, None],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "train_steps": [Interval(Integral, 0, None, closed="left")],
+        "loss": [StrOptions({"squared_error", "log_loss"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "device": "no_validation",  # a str or torch.device, checked in fit
+        "working_memory": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100, 100), *, layers=_LAYERS,
+                 parameterization="ntk", init_params=None, n_components=None,
+                 train_steps=0, loss="squared_error", learning_rate=1.0,
+                 random_state=None, device="cpu", working_memory=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.layers = layers
+        self.parameterization = parameterization
+        self.init_params = init_params
+        self.n_components = n_components
+        self.train_steps = train_steps
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+        self.device = device
+        self.working_memory = working_memory
+
+    # ------------------------------------------------------------------ checks
+    def _check_layers(self):
+        layers = (self.layers,) if isinstance(self.layers, str) else tuple(self.layers)
+        unknown = [name for name in layers if name not in _LAYERS]
+        if unknown or not layers or len(set(layers)) != len(layers):
+            raise ValueError(
+                f"layers={self.layers!r} must be a non-empty selection without repeats "
+                f"of the layers {_LAYERS}; got unknown {unknown}"
+                if unknown else
+                f"layers={self.layers!r} must be a non-empty selection without repeats "
+                f"of the layers {_LAYERS}."
+            )
+        return tuple(name for name in _LAYERS if name in layers)
+
+    def _check_hidden(self):
+        sizes = tuple(self.hidden_layer_sizes)
+        if len(sizes) != 2 or not all(
+                isinstance(m, Integral) and not isinstance(m, bool) and m >= 1
+                for m in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be two positive ints (m1, m2), the widths of "
+                f"the net's two hidden layers; got {self.hidden_layer_sizes!r}.")
+        return int(sizes[0]), int(sizes[1])
+
+    def _check_device(self):
+        device = str(self.device)
+        if device == "cpu":
+            return None
+        try:
+            import torch
+        except ImportError as exc:  # pragma: no cover - torch is a dependency
+            raise ImportError(f"device={self.device!r} needs torch.") from exc
+        try:
+            dev = torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(f"device={self.device!r} is not a torch device.") from exc
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} but torch.cuda.is_available() is False; "
+                "use device='cpu'.")
+        return dev
+
+    def _shapes(self, d):
+        m1, m2 = self._check_hidden()
+        return {"W": (m1, d), "V": (m2, m1), "u": (m2,)}
+
+    def _scales(self):
+        if self.parameterization == "standard":
+            return (1.0, 1.0, 1.0)
+        (m1, d), (m2, _) = self.W_.shape, self.V_.shape
+        return (1 / math.sqrt(d), 1 / math.sqrt(m1), 1 / math.sqrt(m2))
+
+    def _init_params(self, d, rng):
+        shapes = self._shapes(d)
+        given = {} if self.init_params is None else self.init_params
+        unknown = sorted(set(given) - set(_LAYERS), key=str)
+        if unknown:
+            raise ValueError(
+                f"init_params has unknown keys {unknown}; the layers are {_LAYERS}.")
+        params = {}
+        for name, shape in shapes.items():
+            if name in given:
+                arr = np.array(given[name], dtype=np.float64, copy=True)
+                if name == "u" and arr.shape == shape + (1,):
+                    arr = arr.reshape(shape)
+                if arr.shape != shape:
+                    raise ValueError(
+                        f"init_params[{name!r}] has shape {arr.shape}; expected "
+                        f"{shape} for hidden_layer_sizes={self.hidden_layer_sizes!r} "
+                        f"and {d} input features.")
+                if not np.all(np.isfinite(arr)):
+                    raise ValueError(f"init_params[{name!r}] contains NaN or inf.")
+            else:
+                arr = rng.standard_normal(shape)
+                if self.parameterization == "standard":
+                    arr /= np.sqrt(shape[-1])
+            params[name] = arr
+        return params
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Draw (or take) the net's parameters, optionally train them, draw the sketch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+
+        y : array-like of shape (n_samples,) or None, default=None
+            Training targets; used only when ``train_steps > 0``.
+
+        Returns
+        -------
+        self : EmpiricalNTKFeatures
+            The fitted transformer.
+        """
+        layers = self._check_layers()
+        self._check_device()
+        if self.train_steps > 0:
+            if y is None:
+                raise ValueError(
+                    f"{type(self).__name__} with train_steps={self.train_steps} "
+                    "requires y to be passed, but the target y is None.")
+            X, y = validate_data(self, X, y, dtype=_FLOATS,
+                                 y_numeric=self.loss == "squared_error")
+            y = self._encode_target(y)
+        else:
+            X = validate_data(self, X, dtype=_FLOATS)
+        d = X.shape[1]
+        rng = check_random_state(self.random_state)
+        params = self._init_params(d, rng)
+        self.W_, self.V_, self.u_ = params["W"], params["V"], params["u"]
+
+        sizes = {"W": self.W_.size, "V": self.V_.size, "u": self.u_.size}
+        k = self.n_components
+        if k is not None and k >= max(sizes[name] for name in layers):
+            raise ValueError(
+                f"n_components={k} must be smaller than the largest chosen feature "
+                f"block ({', '.join(f'{n}: {sizes[n]}' for n in layers)} features); "
+                "nothing would be sketched. Use n_components=None.")
+        self.sketch_ = {}
+        start = 0
+        self.layer_slices_ = {}
+        for name in layers:
+            width = sizes[name]
+            if k is not None and sizes[name] > k:
+                width = k
+                if name == "u":
+                    self.sketch_[name] = (rng.standard_normal((self.u_.size, k))
+                                          / np.sqrt(k),)
+                else:
+                    W_or_V = self.W_ if name == "W" else self.V_
+                    a, b = W_or_V.shape
+                    self.sketch_[name] = (rng.standard_normal((a, k)) / np.sqrt(k),
+                                          rng.standard_normal((b, k)))
+            self.layer_slices_[name] = slice(start, start + width)
+            start += width
+        self.n_features_out_ = start
+
+        self.loss_curve_ = []
+        if self.train_steps > 0:
+            self._train(np.asarray(X, dtype=np.float64), y)
+        self.n_iter_ = self.train_steps
+        return self
+
+    def _encode_target(self, y):
+        if self.loss == "squared_error":
+            return np.asarray(y, dtype=np.float64)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.size != 2:
+            raise ValueError(
+                f"loss='log_loss' needs y with two classes; got {classes.size}. "
+                "Use loss='squared_error' for other targets.")
+        return np.where(y == classes[1], 1.0, -1.0)
+
+    # ------------------------------------------------------------------ training
+    def _net(self, dtype, ops=_NumpyOps, to=None):
+        """Parameters, scales and sketch in the working dtype (and backend)."""
+        scales = self._scales()
+        conv = (lambda a: a.astype(dtype, copy=False)) if to is None else to
+        return {
+            "W": conv(self.W_), "V": conv(self.V_),
+            "u_s3": conv(self.u_ * scales[2] if scales[2] != 1.0 else self.u_),
+            "scales": scales,
+            "sketch": {n: tuple(conv(f) for f in fs) for n, fs in self.sketch_.items()},
+        }
+
+    def _loss_grads(self, X, y, batches):
+        P = self._net(np.float64)
+        n = X.shape[0]
+        loss = 0.0
+        grads = {"W": np.zeros_like(self.W_), "V": np.zeros_like(self.V_),
+                 "u": np.zeros_like(self.u_)}
+        for batch in batches:
+            Xs, D1, H1s, D2, H2s = _backprop(X[batch], P, _NumpyOps)
+            f = H2s @ self.u_
+            t = y[batch]
+            if self.loss == "squared_error":
+                r = f - t
+                loss += 0.5 * float(r @ r)
+            else:
+                loss += float(np.logaddexp(0.0, -t * f).sum())
+                r = -t * expit(-t * f)
+            grads["u"] += H2s.T @ r
+            grads["V"] += (D2 * r[:, None]).T @ H1s
+            grads["W"] += (D1 * r[:, None]).T @ Xs
+        return loss / n, {name: g / n for name, g in grads.items()}
+
+    def _mean_ntk_diag(self, X, batches):
+        P = self._net(np.float64)
+        total = 0.0
+        for batch in batches:
+            Xs, D1, H1s, D2, H2s = _backprop(X[batch], P, _NumpyOps)
+            total += float(np.einsum("ij,ij,ik,ik->", D1, D1, Xs, Xs)
+                           + np.einsum("ij,ij,ik,ik->", D2, D2, H1s, H1s)
+                           + np.einsum("ij,ij->", H2s, H2s))
+        return total / X.shape[0]
+
+    def _train(self, X, y):
+        batches = list(self._batches(X.shape[0], 8, 3 * sum(self.hidden_layer_sizes)
+                                     + X.shape[1]))
+        scale = self._mean_ntk_diag(X, batches)
+        step = self.learning_rate / scale if scale > 0 else 0.0
+        for _ in range(self.train_steps):
+            loss, grads = self._loss_grads(X, y, batches)
+            self.loss_curve_.append(loss)
+            self.W_ -= step * grads["W"]
+            self.V_ -= step * grads["V"]
+            self.u_ -= step * grads["u"]
+
+    # ------------------------------------------------------------------ transform
+    def _batches(self, n, itemsize, row_items):
+        """Row batches whose temporaries fit in ``working_memory`` MiB."""
+        budget = self.working_memory
+        if budget is None:
+            budget = get_config()["working_memory"]
+        rows = int(budget * 2**20 // max(1, itemsize * row_items))
+        return gen_batches(n, min(n, max(1, rows)))
+
+    def _row_items(self, extra=0):
+        (m1, d), m2 = self.W_.shape, self.u_.size
+        k = self.n_components if self.sketch_ else 0
+        return 3 * (m1 + m2) + d + 2 * k + extra
+
+    def transform(self, X):
+        """Per-layer gradients ``df/dθ`` of the net at every row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        Phi : ndarray of shape (n_samples, n_features_out_)
+            The gradient blocks of the chosen layers (see ``layer_slices_``), in
+            the dtype of ``X`` (float32 or float64; other inputs give float64).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOATS, reset=False)
+        n, p = X.shape[0], self.n_features_out_
+        out = np.empty((n, p), dtype=X.dtype)
+        device = self._check_device()
+        if device is None:
+            P = self._net(X.dtype)
+            for batch in self._batches(n, X.itemsize, self._row_items()):
+                _fill(X[batch], out[batch], P, self.layer_slices_, _NumpyOps)
+            return out
+        import torch
+
+        tdtype = torch.float64 if X.dtype == np.float64 else torch.float32
+        P = self._net(X.dtype, _TorchOps,
+                      to=lambda a: torch.as_tensor(a, dtype=tdtype, device=device))
+        buf = None
+        for batch in self._batches(n, X.itemsize, self._row_items(extra=p)):
+            Xb = torch.as_tensor(np.ascontiguousarray(X[batch]), device=device)
+            rows = Xb.shape[0]
+            if buf is None or buf.shape[0] != rows:
+                buf = torch.empty((rows, p), dtype=tdtype, device=device)
+            _fill(Xb, buf, P, self.layer_slices_, _TorchOps)
+            out[batch] = buf.cpu().numpy()
+        return out
+
+    def empirical_ntk(self, X, Y=None, *, by_layer=False):
+        """The empirical NTK Gram of the chosen layers, without forming features.
+
+        ``(D1 D1')∘(X X') s1² + (D2 D2')∘(H1 H1') s2² + H2 H2' s3²`` (the terms of
+        the chosen ``layers``), which equals ``transform(X) @ transform(Y).T`` of
+        the exact features (``n_components`` is not applied here) in
+        ``O(n_X n_Y (d + m1 + m2))`` instead of ``O(n_X n_Y (m1 d + m2 m1))``.
+        Use it as a precomputed kernel, e.g. ``SVC(kernel="precomputed")``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Inputs.
+
+        Y : array-like of shape (n_samples_Y, n_features) or None, default=None
+            Second inputs; ``None`` means ``Y = X``.
+
+        by_layer : bool, default=False
+            Return a dict with one Gram per chosen layer instead of their sum.
+
+        Returns
+        -------
+        K : ndarray of shape (n_samples_X, n_samples_Y) or dict of them
+            The Gram, in the dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOATS, reset=False)
+        Y = X if Y is None else validate_data(self, Y, dtype=X.dtype, reset=False)
+        device = self._check_device()
+        names = tuple(self.layer_slices_)
+        if device is None:
+            ops, P, cat = _NumpyOps, self._net(X.dtype), np.concatenate
+
+            def to_device(a):
+                return a
+
+            def to_host(a):
+                return a
+        else:
+            import torch
+
+            tdtype = torch.float64 if X.dtype == np.float64 else torch.float32
+            ops, cat = _TorchOps, torch.cat
+            P = self._net(X.dtype, _TorchOps,
+                          to=lambda a: torch.as_tensor(a, dtype=tdtype, device=device))
+
+            def to_device(a):
+                return torch.as_tensor(np.ascontiguousarray(a), device=device)
+
+            def to_host(a):
+                return a.cpu().numpy()
+
+        def factors(Z):
+            parts = [_backprop(to_device(Z[b]), P, ops)
+                     for b in self._batches(Z.shape[0], Z.itemsize, self._row_items())]
+            return [cat([part[i] for part in parts]) for i in range(5)]
+
+        FX = factors(X)
+        FY = FX if Y is X else factors(Y)
+        shape = (X.shape[0], Y.shape[0])
+        if by_layer:
+            out = {name: np.empty(shape, dtype=X.dtype) for name in names}
+        else:
+            total = np.empty(shape, dtype=X.dtype)
+        for tile in self._batches(X.shape[0], X.itemsize, 3 * Y.shape[0]):
+            fx = [f[tile] for f in FX]
+            acc = None
+            for name in names:
+                gx, gy = _gram_factors(name, *fx), _gram_factors(name, *FY)
+                K = gx[0] @ gy[0].T
+                if len(gx) == 2:
+                    K *= gx[1] @ gy[1].T
+                if by_layer:
+                    out[name][tile] = to_host(K)
+                elif acc is None:
+                    acc = K
+                else:
+                    acc += K
+            if not by_layer:
+                total[tile] = to_host(acc)
+        return out if by_layer else total
+
+    # ------------------------------------------------------------------ names, tags
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names ``W_j_k``, ``V_i_j``, ``u_i`` (``W_sketch0``, ... sketched).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the names seen in ``fit``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per output column.
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features)
+        names = []
+        for name, sl in self.layer_slices_.items():
+            if name in self.sketch_:
+                names += [f"{name}_sketch{i}" for i in range(sl.stop - sl.start)]
+            elif name == "u":
+                names += [f"u_{i}" for i in range(self.u_.size)]
+            else:
+                a, b = (self.W_ if name == "W" else self.V_).shape
+                names += [f"{name}_{i}_{j}" for i in range(a) for j in range(b)]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.target_tags.required = self.train_steps > 0
+        return tags
+
+
+def _check_estimator_instances():
+    """Instances for ``check_estimator``: the default, small nets, a sketched one
+    and a trained one."""
+    return [
+        EmpiricalNTKFeatures(),
+        EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10)),
+        EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10), n_components=16,
+                             parameterization="standard"),
+        EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10), layers=("V", "u"),
+                             train_steps=3),
+    ]
