@@ -207,6 +207,19 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
            [0.0796, 0.5   , 0.4546],
            [0.4546, 0.4546, 1.    ]])
     """
+    return _relu_kernel(X, Y, kernel=kernel, depth=depth, w_std=w_std, b_std=b_std,
+                        dtype=dtype, working_memory=working_memory)
+
+
+def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
+                 dtype=None, working_memory=None, lower_only=False, progress=None):
+    """:func:`relu_kernel`, plus two options for the estimators.
+
+    ``lower_only``: for a symmetric Gram, fill only the lower triangle and the
+    diagonal (the upper triangle is left uninitialised), which is all a
+    Cholesky or eigen solver reading the lower triangle needs. ``progress``:
+    called as ``progress(done, total)`` (units: kernel entries) after each tile.
+    """
     _check_hyper(depth, w_std, b_std, kernel)
     X, Y, sym = _check_xy(X, Y)
     if working_memory is not None and not (
@@ -226,6 +239,7 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     rows = _tile_rows(n, m, dtype.itemsize, working_memory)
     buf = np.empty(rows * m, dtype)
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
+    total = n * (n + 1) // 2 if sym else n * m
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
@@ -235,13 +249,16 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
             _engine.tile(G, i0, sym, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
                          ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u, w2, b2,
                          _TAU[dtype], out_ntk, out_nngp, want_ntk, want_nngp)
+        if progress is not None:
+            progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
     del buf
     outs = []
     for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
         if want:
             if sym:
-                with _engine.LOCK:
-                    _engine.mirror_lower(out)
+                if not lower_only:
+                    with _engine.LOCK:
+                        _engine.mirror_lower(out)
                 np.fill_diagonal(out, rx.diag[k])
             outs.append(out)
     return tuple(outs) if kernel == "both" else outs[0]

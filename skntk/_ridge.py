@@ -10,11 +10,14 @@ reuses the cached factor. No explicit inverse is ever formed.
 """
 
 import math
+import sys
+import time
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy import linalg
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -32,7 +35,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._ntk import relu_kernel, relu_kernel_diag
+from ._memory import check_memory
+from ._ntk import _relu_kernel, relu_kernel_diag
 
 __all__ = ["NTKClassifier", "NTKClassifierCV", "NTKRegressor", "NTKRegressorCV"]
 
@@ -92,10 +96,12 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         "b_std": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", "cholesky", "eigh"})],
         "training_time": [None, Interval(Real, 0, None, closed="left")],
+        "dtype": [None, StrOptions({"float32", "float64"}), type],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, alpha=1.0, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
-                 solver="auto", training_time=None):
+                 solver="auto", training_time=None, dtype=None, verbose=0):
         self.alpha = alpha
         self.kernel = kernel
         self.depth = depth
@@ -103,6 +109,8 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self.b_std = b_std
         self.solver = solver
         self.training_time = training_time
+        self.dtype = dtype
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -115,6 +123,18 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         return dict(kernel=self.kernel, depth=self.depth, w_std=self.w_std,
                     b_std=self.b_std)
 
+    def _work_dtype(self):
+        """float64 unless dtype asks for float32 (Gram, factor, dual weights)."""
+        dtype = np.dtype(np.float64 if self.dtype is None else self.dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be None, 'float32' or 'float64' (or the "
+                             f"numpy types), got {self.dtype!r}.")
+        return dtype
+
+    def _log(self, message):
+        if self.verbose:
+            print(f"[{type(self).__name__}] {message}", file=sys.stderr, flush=True)
+
     def _check_finite_hyper(self):
         for name in ("w_std", "b_std", "alpha"):
             if not math.isfinite(getattr(self, name)):
@@ -122,17 +142,52 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if self.training_time is not None and math.isnan(self.training_time):
             raise ValueError("training_time must be None or a number >= 0, got nan.")
 
-    def _train_gram(self, X):
-        """A new float64 Gram matrix that fit may overwrite."""
+    def _train_gram(self, X, copies=1):
+        """A new Gram matrix (work dtype) that fit may overwrite.
+
+        Only its lower triangle and diagonal are meaningful: the solvers read
+        the lower triangle (as the upper triangle of the Fortran-ordered
+        transpose). ``copies``: n x n arrays the solver will hold at once,
+        for the memory check made before allocating.
+        """
+        n = X.shape[0]
+        if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
+            raise ValueError(
+                "With kernel='precomputed', X must be the square Gram matrix of the "
+                f"training samples, got shape {X.shape}.")
+        dtype = self._work_dtype()
+        options = ("Options: dtype='float32' (half the memory)" if dtype == np.float64
+                   else "Options:") + (
+            ", fewer training samples, or SKNTK_MAX_MEMORY if the estimate is "
+            "wrong for this machine.")
+        check_memory(copies * n * n * dtype.itemsize,
+                     f"The {n} x {n} {dtype.name} Gram matrix"
+                     + (f" and the solver's workspace ({copies} such arrays)"
+                        if copies > 1 else ""), options)
         if self.kernel == "precomputed":
-            if X.shape[0] != X.shape[1]:
-                raise ValueError(
-                    "With kernel='precomputed', X must be the square Gram matrix of the "
-                    f"training samples, got shape {X.shape}.")
-            return np.array(X, dtype=np.float64, order="C", copy=True)
-        return relu_kernel(X, **self._kernel_kwargs(), dtype=np.float64)
+            return np.array(X, dtype=dtype, order="C", copy=True)
+        t0 = time.perf_counter()
+        bar = None
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n * (n + 1) // 2, unit="entries", unit_scale=True,
+                       desc="Gram matrix", leave=False)
+
+            def progress(done, total):
+                bar.update(done - bar.n)
+        try:
+            K = _relu_kernel(X, **self._kernel_kwargs(), dtype=dtype, lower_only=True,
+                             progress=None if bar is None else progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        self._log(f"Gram matrix {n} x {n} ({dtype.name}) in "
+                  f"{time.perf_counter() - t0:.1f} s")
+        return K
 
     def _cross_kernel(self, X):
+        dtype = self._work_dtype()
         if self.kernel == "precomputed":
             n_train = self._n_train
             if X.shape[1] != n_train:
@@ -140,8 +195,15 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                     f"With kernel='precomputed', X at predict time must be the kernel "
                     "between the test and the training samples, of shape "
                     f"(n_test, {n_train}); got {X.shape}.")
-            return np.asarray(X, dtype=np.float64)
-        return relu_kernel(X, self.X_fit_, **self._kernel_kwargs(), dtype=np.float64)
+            return np.asarray(X, dtype=dtype)
+        return _relu_kernel(X, self.X_fit_, **self._kernel_kwargs(), dtype=dtype)
+
+    def _row_chunks(self, n_rows):
+        """Row slices whose test-by-train kernel block fits working_memory."""
+        itemsize = self._work_dtype().itemsize
+        budget = get_config()["working_memory"] * 2**20
+        step = max(1, int(budget // max(1, self._n_train * itemsize)))
+        return [slice(i, min(n_rows, i + step)) for i in range(0, n_rows, step)]
 
     # ---- fit ---------------------------------------------------------------- #
 
@@ -167,9 +229,10 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 f"(n_test, {self._n_train}).") from None
 
     def _fit_targets(self, X, y, sample_weight, *, alpha):
-        """Factor the Gram of X once and solve for targets y (n, k), float64."""
+        """Factor the Gram of X once and solve for targets y (n, k)."""
         self._check_finite_hyper()
         solver = self._resolved_solver()
+        dtype = self._work_dtype()
         n = X.shape[0]
         self._n_train = n
         if self.kernel != "precomputed":
@@ -180,7 +243,8 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                                                  ensure_non_negative=True)
             sw = np.sqrt(sample_weight)
             y = y * sw[:, None]
-        K = self._weighted_gram(X, sw)
+        y = np.asarray(y, dtype=dtype)
+        K = self._weighted_gram(X, sw, copies=1 if solver == "cholesky" else 3)
         self._sqrt_sw = sw
         # N of the loss normalisation: the number of (weighted) target entries
         self._n_outputs_total = y.shape[1] * (n if sw is None else float(sw @ sw))
@@ -189,12 +253,13 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             self.L_, self.jitter_ = self._cholesky(K, X, sw, alpha)
             del K
         if solver == "cholesky" and self.L_ is not None:
-            coef = linalg.cho_solve((self.L_, True), y, check_finite=False)
+            # L_.T is the Fortran-ordered upper factor: solved without a copy
+            coef = linalg.cho_solve((self.L_.T, False), y, check_finite=False)
             self.eigenvalues_ = self.eigenvectors_ = None
         else:
             if solver == "cholesky":  # indefinite: exact solve through eigh
                 self._clamp = False
-                K = self._weighted_gram(X, sw)
+                K = self._weighted_gram(X, sw, copies=3)
             lam, Q = self._eigh(K)
             del K
             self._Qty = Q.T @ y
@@ -209,17 +274,23 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         return coef
 
     def _eigh(self, K):
-        lam, Q = linalg.eigh(K, overwrite_a=True, check_finite=False, driver="evd")
+        # K.T: a Fortran-ordered view of K, decomposed without a copy; its upper
+        # triangle is K's lower one, the part the Gram routine fills
+        t0 = time.perf_counter()
+        lam, Q = linalg.eigh(K.T, lower=False, overwrite_a=True, check_finite=False,
+                             driver="evd")
+        self._log(f"eigendecomposition in {time.perf_counter() - t0:.1f} s")
         self.eigenvalues_, self.eigenvectors_ = lam, Q
         self.L_, self.jitter_ = None, 0.0
         return lam, Q
 
     def _spectral_coef(self, alpha, t):
         g = _filter(self.eigenvalues_, alpha, t, self._n_outputs_total, self._clamp)
+        g = g.astype(self.eigenvectors_.dtype)
         return self.eigenvectors_ @ (g[:, None] * self._Qty)
 
     def _warn_if_singular(self, lam, alpha):
-        tiny = np.finfo(np.float64).eps * max(abs(lam[-1]), 1e-300) * len(lam)
+        tiny = np.finfo(lam.dtype).eps * max(abs(lam[-1]), 1e-300) * len(lam)
         if self.training_time is None and lam[0] + alpha <= tiny:
             warnings.warn(
                 f"The Gram matrix plus alpha * I is singular (smallest eigenvalue "
@@ -232,20 +303,26 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         n = K.shape[0]
         diag = K.diagonal().copy()
         K.flat[:: n + 1] += alpha
+        t0 = time.perf_counter()
         try:
-            return linalg.cholesky(K, lower=True, overwrite_a=True,
-                                   check_finite=False), 0.0
+            # K.T is a Fortran-ordered view of the same memory, which LAPACK
+            # factors in place (a C-ordered K would be copied); its upper
+            # triangle is K's lower one. K.T = U'U, and L_ = U.T (a view).
+            U = linalg.cholesky(K.T, lower=False, overwrite_a=True, check_finite=False)
+            self._log(f"Cholesky factorisation in {time.perf_counter() - t0:.1f} s")
+            return U.T, 0.0
         except linalg.LinAlgError:
             pass
         # The failed factorisation overwrote K: rebuild it once, keep it intact.
-        K = self._weighted_gram(X, sw)
+        del K
+        K = self._weighted_gram(X, sw, copies=2)
         scale = float(np.mean(np.abs(diag))) or 1.0
         for rel in _JITTER:
             jitter = rel * scale
             Kj = K.copy()
             Kj.flat[:: n + 1] += alpha + jitter
             try:
-                L = linalg.cholesky(Kj, lower=True, overwrite_a=True,
+                U = linalg.cholesky(Kj.T, lower=False, overwrite_a=True,
                                     check_finite=False)
             except linalg.LinAlgError:
                 continue
@@ -254,7 +331,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 f"positive definite (duplicate or nearly parallel samples?); added "
                 f"jitter={jitter:.3g} to its diagonal. Increase alpha to at least "
                 "that to silence this warning.", UserWarning, stacklevel=4)
-            return L, jitter
+            return U.T, jitter
         warnings.warn(
             f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not positive "
             f"definite, even with jitter {_JITTER[-1] * scale:.3g} on its diagonal: "
@@ -264,21 +341,28 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             "squares); return_std is unavailable.", UserWarning, stacklevel=4)
         return None, 0.0
 
-    def _weighted_gram(self, X, sw):
-        K = self._train_gram(X)
+    def _weighted_gram(self, X, sw, copies=1):
+        K = self._train_gram(X, copies)
         if sw is not None:
-            K *= sw[:, None]
-            K *= sw[None, :]
+            sw = sw.astype(K.dtype)
+            with np.errstate(all="ignore"):  # the unused upper triangle
+                K *= sw[:, None]
+                K *= sw[None, :]
         return K
 
     # ---- predict ------------------------------------------------------------ #
 
     def _decision(self, X):
+        """(validated X, kernel block @ dual_coef_), in row chunks of the kernel."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return X, self._cross_kernel(X) @ self.dual_coef_
+        coef = self.dual_coef_
+        out = np.empty((X.shape[0],) + coef.shape[1:], dtype=coef.dtype)
+        for rows in self._row_chunks(X.shape[0]):
+            out[rows] = self._cross_kernel(X[rows]) @ coef
+        return X, out
 
-    def _posterior_std(self, X, Kx):
+    def _posterior_std(self, X):
         """GP posterior std at X: sqrt(k(x, x) - k_x' (K + alpha I)^-1 k_x)."""
         if self.kernel == "precomputed":
             raise ValueError("return_std=True needs k(x, x), which a precomputed "
@@ -289,16 +373,18 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if not self._clamp:
             raise ValueError("return_std=True needs a positive definite Gram matrix "
                              "plus alpha * I; this fit's was indefinite.")
-        prior = relu_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
-        B = Kx.T if self._sqrt_sw is None else Kx.T * self._sqrt_sw[:, None]
-        if self.L_ is not None:
-            V = _solve_triangular_lower(self.L_, B)
-            explained = np.einsum("ij,ij->j", V, V)
-        else:
-            P = self.eigenvectors_.T @ B
-            g = _filter(self.eigenvalues_, self._alpha_fit, None, 1)
-            explained = np.einsum("ij,i,ij->j", P, g, P)
-        var = prior - explained
+        var = relu_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
+        for rows in self._row_chunks(X.shape[0]):
+            B = self._cross_kernel(X[rows]).T
+            if self._sqrt_sw is not None:
+                B = B * self._sqrt_sw[:, None].astype(B.dtype)
+            if self.L_ is not None:
+                V = _solve_triangular_lower(self.L_, B)
+                var[rows] -= np.einsum("ij,ij->j", V, V)
+            else:
+                P = self.eigenvectors_.T @ B
+                g = _filter(self.eigenvalues_, self._alpha_fit, None, 1)
+                var[rows] -= np.einsum("ij,i,ij->j", P, g, P)
         neg = var < 0
         if np.any(neg):
             warnings.warn("Predicted variances smaller than 0 (rounding); setting "
@@ -315,13 +401,16 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if any(not (t >= 0) for t in times):
             raise ValueError(f"training_times must all be >= 0, got {times}.")
         X = self._validate_X(X, reset=False)
-        Kx = self._cross_kernel(X)
-        if self._sqrt_sw is not None:
-            Kx = Kx * self._sqrt_sw[None, :]
-        KQ = Kx @ self.eigenvectors_
+        Q = self.eigenvectors_
+        KQ = np.empty((X.shape[0], Q.shape[1]), dtype=Q.dtype)
+        for rows in self._row_chunks(X.shape[0]):
+            Kx = self._cross_kernel(X[rows])
+            if self._sqrt_sw is not None:
+                Kx = Kx * self._sqrt_sw[None, :].astype(Kx.dtype)
+            KQ[rows] = Kx @ Q
         for t in times:
             g = _filter(self.eigenvalues_, self._alpha_fit, t,
-                        self._n_outputs_total)
+                        self._n_outputs_total).astype(Q.dtype)
             yield KQ @ (g[:, None] * self._Qty)
 
     # ---- diagnostics -------------------------------------------------------- #
@@ -342,13 +431,13 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             return float(self.eigenvalues_[0])
         from scipy.sparse.linalg import LinearOperator, eigsh
 
-        L = self.L_
-        n = L.shape[0]
+        U = self.L_.T  # Fortran-ordered upper factor
+        n = U.shape[0]
 
         def solve(v):
-            return linalg.cho_solve((L, True), v, check_finite=False)
+            return linalg.cho_solve((U, False), v, check_finite=False)
 
-        op = LinearOperator((n, n), matvec=solve, dtype=np.float64)
+        op = LinearOperator((n, n), matvec=solve, dtype=U.dtype)
         v0 = np.ones(n)
         mu = eigsh(op, k=1, which="LA", v0=v0, return_eigenvectors=False,
                    tol=1e-10)[0]
@@ -411,6 +500,17 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         steps, starting from f = 0: f_t(x) = k(x, X) K^-1 (I - exp(-t K / N)) y
         (with ``alpha``, K is K + alpha I). None is t = infinity: ridge.
         torch's ``MSELoss`` (no factor 0.5) corresponds to t = 2 x lr x steps.
+    dtype : {None, "float32", "float64"}, default=None
+        Precision of the Gram matrix, its factor and the dual weights. None is
+        float64. "float32" halves the memory (the Gram of n samples takes
+        4 n^2 bytes) and is enough for classification on large data; add a
+        larger ``alpha`` if jitter warnings appear. Before allocating, fit
+        checks that the Gram fits in the available memory (or the
+        ``SKNTK_MAX_MEMORY`` environment variable, e.g. "8GiB") and raises
+        MemoryError with the options that would fit otherwise.
+    verbose : int, default=0
+        If > 0, show a progress bar over the Gram matrix and log the
+        factorisation time (to stderr).
 
     Attributes
     ----------
@@ -498,7 +598,7 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         """
         X, pred = self._decision(X)
         if return_std:
-            return pred, self._posterior_std(X, self._cross_kernel(X))
+            return pred, self._posterior_std(X)
         return pred
 
     def staged_predict(self, X, training_times):
@@ -587,7 +687,7 @@ class NTKClassifier(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidge):
 
     Parameters
     ----------
-    alpha, kernel, depth, w_std, b_std, solver, training_time
+    alpha, kernel, depth, w_std, b_std, solver, training_time, dtype, verbose
         As in :class:`NTKRegressor`.
 
     Attributes
@@ -675,15 +775,18 @@ class NTKClassifier(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidge):
 class _BaseNTKRidgeCV(_BaseNTKRidge):
     _parameter_constraints: dict = {
         key: value for key, value in _BaseNTKRidge._parameter_constraints.items()
-        if key not in ("alpha", "solver", "training_time")
+        if key not in ("alpha", "solver", "training_time", "dtype", "verbose")
     }
     _parameter_constraints.update(
         alphas=["array-like", Interval(Real, 0, None, closed="neither")],
         store_cv_results=["boolean"],
     )
-    # class-level: the CV estimators always use the eigen solver, converged
+    # class-level: the CV estimators always use the eigen solver, converged,
+    # in float64 (leave-one-out residuals divide by small numbers)
     solver = "eigh"
     training_time = None
+    dtype = None
+    verbose = 0
 
     def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, kernel="ntk", depth=1,
                  w_std=1.0, b_std=0.0, store_cv_results=False):
@@ -811,7 +914,7 @@ class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
         """As :meth:`NTKRegressor.predict`, with ``alpha_``."""
         X, pred = self._decision(X)
         if return_std:
-            return pred, self._posterior_std(X, self._cross_kernel(X))
+            return pred, self._posterior_std(X)
         return pred
 
 

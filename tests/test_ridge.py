@@ -329,3 +329,75 @@ def test_seed_tp5_ntk_regression_on_fashion_mnist():
     assert np.mean(classify(reg.predict(X)) == y) == 1.0
     test_acc = np.mean(classify(reg.predict(Xt)) == yt)
     assert abs(test_acc - 0.91) <= 0.02, test_acc
+
+
+# --------------------------------------------------------------------------- #
+# Scale: float32, memory guard, chunked prediction, in-place factorisation
+# --------------------------------------------------------------------------- #
+
+
+def test_float32_agrees_with_float64():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:600], y[:600]
+    c64 = NTKClassifier(alpha=0.1, depth=2, b_std=0.1).fit(X[:400], y[:400])
+    c32 = NTKClassifier(alpha=0.1, depth=2, b_std=0.1, dtype="float32").fit(
+        X[:400], y[:400])
+    assert c32.dual_coef_.dtype == np.float32 and c32.L_.dtype == np.float32
+    s64, s32 = c64.decision_function(X[400:]), c32.decision_function(X[400:])
+    assert_allclose(s32, s64, rtol=0, atol=1e-3 * np.abs(s64).max())
+    assert np.mean(c32.predict(X[400:]) == c64.predict(X[400:])) >= 0.99
+
+
+def test_memory_guard_fails_before_allocating(monkeypatch):
+    X = np.random.default_rng(0).normal(size=(3000, 5))
+    y = X[:, 0]
+    monkeypatch.setenv("SKNTK_MAX_MEMORY", "50MB")  # the Gram needs 72 MB
+    with pytest.raises(MemoryError, match=r"3000 x 3000 float64.*dtype='float32'"):
+        NTKRegressor().fit(X, y)
+    # float32 (36 MB) fits; the eigen solver's workspace (3 arrays) does not
+    NTKRegressor(dtype="float32").fit(X, y)
+    with pytest.raises(MemoryError, match="3 such arrays"):
+        NTKRegressor(dtype="float32", solver="eigh").fit(X, y)
+    monkeypatch.setenv("SKNTK_MAX_MEMORY", "lots")
+    with pytest.raises(ValueError, match="SKNTK_MAX_MEMORY"):
+        NTKRegressor().fit(X, y)
+
+
+def test_chunked_prediction_equals_one_block(data):
+    import sklearn
+
+    X, Y, Xt = data
+    Xt = np.vstack([Xt] * 20)
+    reg = NTKRegressor(alpha=0.1, depth=2, solver="eigh").fit(X, Y)
+    whole = reg.predict(Xt, return_std=True)
+    staged = list(reg.staged_predict(Xt, [3.0]))
+    with sklearn.config_context(working_memory=0.001):  # ~3 rows per chunk
+        assert len(reg._row_chunks(len(Xt))) > 50
+        chunked = reg.predict(Xt, return_std=True)
+        assert_allclose(list(reg.staged_predict(Xt, [3.0]))[0], staged[0], rtol=1e-12)
+    assert_allclose(chunked[0], whole[0], rtol=1e-12)
+    assert_allclose(chunked[1], whole[1], rtol=1e-12)
+
+
+def test_fit_factors_the_gram_in_place():
+    """Peak memory of fit: one n x n array (plus tiles), never two."""
+    import tracemalloc
+
+    X = np.random.default_rng(0).normal(size=(1500, 20))
+    y = X[:, 0]
+    NTKRegressor().fit(X[:50], y[:50])  # warm up (numba compilation)
+    tracemalloc.start()
+    reg = NTKRegressor(alpha=1e-2).fit(X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    gram = 1500 * 1500 * 8
+    assert peak < 1.5 * gram, peak / gram
+
+
+def test_verbose_logs_progress(capsys):
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    NTKRegressor(verbose=1).fit(X, X[:, 0])
+    err = capsys.readouterr().err
+    assert "Gram matrix 100 x 100" in err and "Cholesky" in err
+    NTKRegressor().fit(X, X[:, 0])
+    assert capsys.readouterr().err == ""
