@@ -25,9 +25,10 @@ from sklearn.base import (
     RegressorMixin,
     _fit_context,
 )
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -43,6 +44,8 @@ __all__ = ["NTKClassifier", "NTKClassifierCV", "NTKRegressor", "NTKRegressorCV"]
 # Relative jitter (times the mean of the Gram's diagonal) tried, in order, when
 # K + alpha * I is not numerically positive definite.
 _JITTER = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4)
+# Conjugate gradient iterations of solver="nystrom" (FALKON needs tens).
+_NYSTROM_MAX_ITER = 500
 
 
 # --------------------------------------------------------------------------- #
@@ -94,14 +97,18 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         "depth": [Interval(Integral, 1, None, closed="left")],
         "w_std": [Interval(Real, 0, None, closed="left")],
         "b_std": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions({"auto", "cholesky", "eigh"})],
+        "solver": [StrOptions({"auto", "cholesky", "eigh", "nystrom"})],
         "training_time": [None, Interval(Real, 0, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
         "dtype": [None, StrOptions({"float32", "float64"}), type],
         "verbose": ["verbose"],
     }
 
     def __init__(self, alpha=1.0, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
-                 solver="auto", training_time=None, dtype=None, verbose=0):
+                 solver="auto", training_time=None, n_components=1000, tol=1e-6,
+                 random_state=None, dtype=None, verbose=0):
         self.alpha = alpha
         self.kernel = kernel
         self.depth = depth
@@ -109,6 +116,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self.b_std = b_std
         self.solver = solver
         self.training_time = training_time
+        self.n_components = n_components
+        self.tol = tol
+        self.random_state = random_state
         self.dtype = dtype
         self.verbose = verbose
 
@@ -116,6 +126,22 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
+
+    def _expected_failed_checks(self):
+        """Checks scikit-learn's suite cannot pass for this setting, and why."""
+        failed = {}
+        if self.solver == "nystrom":
+            failed["check_sample_weight_equivalence_on_dense_data"] = (
+                "solver='nystrom' samples its centres from the rows, so repeating "
+                "or removing rows changes which centres are drawn.")
+        if self.dtype is not None and np.dtype(self.dtype) == np.float32:
+            for check in ("check_sample_weight_equivalence_on_dense_data",
+                          "check_methods_subset_invariance",
+                          "check_methods_sample_order_invariance"):
+                failed[check] = ("dtype='float32' agrees with these invariances to "
+                                 "float32 rounding (~1e-7 relative), the check "
+                                 "asks for 1e-7 or 1e-9.")
+        return failed
 
     # ---- kernel blocks (one source of truth: relu_kernel) ------------------ #
 
@@ -210,10 +236,13 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
     def _resolved_solver(self):
         if self.solver == "auto":
             return "cholesky" if self.training_time is None else "eigh"
-        if self.solver == "cholesky" and self.training_time is not None:
+        if self.solver in ("cholesky", "nystrom") and self.training_time is not None:
             raise ValueError(
                 "training_time needs the eigendecomposition of the Gram matrix: use "
-                "solver='eigh' or solver='auto' (got solver='cholesky').")
+                f"solver='eigh' or solver='auto' (got solver={self.solver!r}).")
+        if self.solver == "nystrom" and self.kernel == "precomputed":
+            raise ValueError("solver='nystrom' computes kernel blocks itself; it does "
+                             "not take kernel='precomputed'.")
         return self.solver
 
     def _validate_X(self, X, reset):
@@ -244,6 +273,10 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             sw = np.sqrt(sample_weight)
             y = y * sw[:, None]
         y = np.asarray(y, dtype=dtype)
+        if solver == "nystrom":
+            return self._fit_nystrom(X, y, sw, alpha)
+        self.centers_ = self.n_iter_ = None
+        self._nystrom = False
         K = self._weighted_gram(X, sw, copies=1 if solver == "cholesky" else 3)
         self._sqrt_sw = sw
         # N of the loss normalisation: the number of (weighted) target entries
@@ -272,6 +305,50 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if sw is not None:
             coef *= sw[:, None]
         return coef
+
+    def _fit_nystrom(self, X, y, sw, alpha):
+        """Nyström kernel ridge on n_components uniformly sampled centres (FALKON)."""
+        from ._nystrom import falkon
+
+        n, m = X.shape[0], self.n_components
+        if m > n:
+            raise ValueError(f"n_components={m} is larger than the number of "
+                             f"training samples ({n}); use n_components <= {n}, or "
+                             "an exact solver ('cholesky') for data this small.")
+        dtype = self._work_dtype()
+        check_memory((n * m + 3 * m * m) * dtype.itemsize,
+                     f"solver='nystrom' with n_components={m} on {n} samples",
+                     "Options: a smaller n_components, or dtype='float32'.")
+        rng = check_random_state(self.random_state)
+        idx = np.sort(rng.choice(n, size=m, replace=False))
+        centers = X[idx]
+        t0 = time.perf_counter()
+        kw = dict(**self._kernel_kwargs(), dtype=dtype)
+        K_nm = _relu_kernel(X, centers, **kw)
+        if sw is not None:
+            K_nm *= sw[:, None].astype(dtype)
+        K_mm = _relu_kernel(centers, **kw)
+        self._log(f"kernel blocks {n} x {m} in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        beta, n_iter = falkon(K_nm, K_mm, y, alpha, max_iter=_NYSTROM_MAX_ITER,
+                              tol=self.tol)
+        self._log(f"conjugate gradients: {n_iter} iterations in "
+                  f"{time.perf_counter() - t0:.1f} s")
+        if n_iter == _NYSTROM_MAX_ITER:
+            warnings.warn(f"Conjugate gradients did not reach tol={self.tol} in "
+                          f"{n_iter} iterations; increase alpha or tol.",
+                          ConvergenceWarning, stacklevel=4)
+        self.X_fit_ = self.centers_ = centers
+        self.support_ = idx
+        self.n_iter_ = n_iter
+        self._n_train = m  # columns of the kernel blocks at predict time
+        self._sqrt_sw = None
+        self.L_ = self.eigenvalues_ = self.eigenvectors_ = None
+        self.jitter_ = 0.0
+        self._clamp = True
+        self._nystrom = True
+        self._y_kinv_y = None
+        return beta
 
     def _eigh(self, K):
         # K.T: a Fortran-ordered view of K, decomposed without a copy; its upper
@@ -357,7 +434,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         coef = self.dual_coef_
-        out = np.empty((X.shape[0],) + coef.shape[1:], dtype=coef.dtype)
+        out = np.empty((X.shape[0],) + coef.shape[1:], dtype=np.float64)
         for rows in self._row_chunks(X.shape[0]):
             out[rows] = self._cross_kernel(X[rows]) @ coef
         return X, out
@@ -373,6 +450,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if not self._clamp:
             raise ValueError("return_std=True needs a positive definite Gram matrix "
                              "plus alpha * I; this fit's was indefinite.")
+        if self._nystrom:
+            raise ValueError("return_std=True is not available with "
+                             "solver='nystrom'; use solver='cholesky'.")
         var = relu_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
         for rows in self._row_chunks(X.shape[0]):
             B = self._cross_kernel(X[rows]).T
@@ -411,7 +491,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         for t in times:
             g = _filter(self.eigenvalues_, self._alpha_fit, t,
                         self._n_outputs_total).astype(Q.dtype)
-            yield KQ @ (g[:, None] * self._Qty)
+            yield (KQ @ (g[:, None] * self._Qty)).astype(np.float64, copy=False)
 
     # ---- diagnostics -------------------------------------------------------- #
 
@@ -427,6 +507,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         float
         """
         check_is_fitted(self)
+        if self._nystrom:
+            raise ValueError("gram_min_eigenvalue needs the exact Gram matrix; "
+                             "solver='nystrom' never forms it.")
         if self.eigenvalues_ is not None:
             return float(self.eigenvalues_[0])
         from scipy.sparse.linalg import LinearOperator, eigsh
@@ -456,8 +539,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if self._y_kinv_y is None:
-            raise ValueError("generalization_bound is defined for the converged "
-                             "solution; refit with training_time=None.")
+            raise ValueError("generalization_bound needs the converged exact "
+                             "solution; refit with training_time=None and "
+                             "solver='cholesky' or 'eigh'.")
         b = np.sqrt(np.maximum(self._y_kinv_y, 0.0) / self._n_train)
         return float(b[0]) if b.shape == (1,) else b
 
@@ -489,10 +573,14 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
     w_std, b_std : float >= 0, default=1.0, 0.0
         Weight and bias standard deviations (neural-tangents' NTK
         parameterization; see :func:`skntk.relu_kernel`).
-    solver : {"auto", "cholesky", "eigh"}, default="auto"
-        "cholesky" caches ``L_`` (fastest); "eigh" caches the eigenpairs,
-        which allows ``training_time`` and :meth:`staged_predict`. "auto"
-        picks "eigh" only when ``training_time`` is set.
+    solver : {"auto", "cholesky", "eigh", "nystrom"}, default="auto"
+        "cholesky" caches ``L_`` (fastest exact solver); "eigh" caches the
+        eigenpairs, which allows ``training_time`` and :meth:`staged_predict`;
+        "nystrom" approximates the kernel with ``n_components`` centres
+        sampled from the training rows and solves by preconditioned conjugate
+        gradients (FALKON), in O(n m) memory, for data whose n x n Gram does
+        not fit. "auto" picks "eigh" only when ``training_time`` is set, else
+        "cholesky".
     training_time : float >= 0 or None, default=None
         Predict what gradient flow on the loss 0.5 * sum((f - y)**2) / N,
         N = ``y.size`` (neural-tangents' ``predict.gradient_descent_mse``
@@ -500,6 +588,13 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         steps, starting from f = 0: f_t(x) = k(x, X) K^-1 (I - exp(-t K / N)) y
         (with ``alpha``, K is K + alpha I). None is t = infinity: ridge.
         torch's ``MSELoss`` (no factor 0.5) corresponds to t = 2 x lr x steps.
+    n_components : int >= 1, default=1000
+        Number of Nyström centres m (solver "nystrom" only; at most n).
+    tol : float > 0, default=1e-6
+        Relative residual at which conjugate gradients stop (solver
+        "nystrom" only; at most 500 iterations).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of Nyström centres (solver "nystrom" only).
     dtype : {None, "float32", "float64"}, default=None
         Precision of the Gram matrix, its factor and the dual weights. None is
         float64. "float32" halves the memory (the Gram of n samples takes
@@ -524,6 +619,11 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         Diagonal jitter that had to be added on top of ``alpha`` (usually 0).
     eigenvalues_, eigenvectors_ : ndarray or None
         Eigenpairs of K (solver "eigh"), eigenvalues ascending.
+    centers_, support_ : ndarray or None
+        Nyström centres and their row indices (solver "nystrom"; then
+        ``X_fit_`` is ``centers_`` and ``dual_coef_`` has one row per centre).
+    n_iter_ : int or None
+        Conjugate gradient iterations (solver "nystrom").
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -550,6 +650,12 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
     >>> bool(early.score(X, y) < reg.score(X, y))
     True
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # few Nyström centres (n_components) may underfit scikit-learn's check data
+        tags.regressor_tags.poor_score = self.solver == "nystrom"
+        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -687,7 +793,8 @@ class NTKClassifier(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidge):
 
     Parameters
     ----------
-    alpha, kernel, depth, w_std, b_std, solver, training_time, dtype, verbose
+    alpha, kernel, depth, w_std, b_std, solver, training_time, n_components, \
+tol, random_state, dtype, verbose
         As in :class:`NTKRegressor`.
 
     Attributes
@@ -1003,6 +1110,9 @@ def _check_estimator_instances():
         NTKClassifier(),
         NTKClassifier(kernel="precomputed", solver="eigh"),
         NTKClassifier(depth=3, training_time=5.0),
+        NTKRegressor(solver="nystrom", n_components=10, random_state=0),
+        NTKClassifier(solver="nystrom", n_components=10, random_state=0),
+        NTKRegressor(dtype="float32", depth=2),
         NTKRegressorCV(),
         NTKRegressorCV(kernel="precomputed"),
         NTKClassifierCV(),

@@ -401,3 +401,52 @@ def test_verbose_logs_progress(capsys):
     assert "Gram matrix 100 x 100" in err and "Cholesky" in err
     NTKRegressor().fit(X, X[:, 0])
     assert capsys.readouterr().err == ""
+
+
+def test_nystrom_with_all_rows_as_centres_is_exact_kernel_ridge(data):
+    X, Y, Xt = data
+    exact = NTKRegressor(alpha=0.05, depth=2).fit(X, Y)
+    ny = NTKRegressor(alpha=0.05, depth=2, solver="nystrom", n_components=len(X),
+                      tol=1e-12).fit(X, Y)
+    assert_allclose(ny.predict(Xt), exact.predict(Xt), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nystrom_equals_the_direct_nystrom_solution(weighted):
+    """(K_nm' W K_nm + alpha K_mm) beta = K_nm' W y, solved densely by numpy."""
+    rng = np.random.default_rng(2)
+    X, Xt = rng.normal(size=(300, 6)), rng.normal(size=(40, 6))
+    Y = np.column_stack([np.sin(X[:, 0]), X[:, 1] * X[:, 2]])
+    w = rng.uniform(0.2, 3.0, size=300) if weighted else np.ones(300)
+    ny = NTKRegressor(alpha=0.3, depth=2, b_std=0.2, solver="nystrom", n_components=60,
+                      tol=1e-10, random_state=0)
+    ny.fit(X, Y, sample_weight=w if weighted else None)
+    C = X[ny.support_]
+    assert_array_equal(ny.centers_, C)
+    kw = dict(depth=2, b_std=0.2)
+    Knm, Kmm = relu_kernel(X, C, **kw), relu_kernel(C, **kw)
+    beta = np.linalg.solve(Knm.T @ (w[:, None] * Knm) + 0.3 * Kmm,
+                           Knm.T @ (w[:, None] * Y))
+    assert_allclose(ny.predict(Xt), relu_kernel(Xt, C, **kw) @ beta, rtol=1e-6,
+                    atol=1e-8)
+    assert 1 <= ny.n_iter_ < 100
+    # same random_state, same centres; another, other centres
+    again = NTKRegressor(solver="nystrom", n_components=60, random_state=0).fit(X, Y)
+    other = NTKRegressor(solver="nystrom", n_components=60, random_state=1).fit(X, Y)
+    assert_array_equal(again.support_, ny.support_)
+    assert not np.array_equal(other.support_, ny.support_)
+
+
+def test_nystrom_bad_input(data):
+    X, Y, Xt = data
+    with pytest.raises(ValueError, match="n_components=41 is larger"):
+        NTKRegressor(solver="nystrom", n_components=41).fit(X, Y)
+    with pytest.raises(ValueError, match="precomputed"):
+        NTKRegressor(solver="nystrom", kernel="precomputed").fit(relu_kernel(X), Y)
+    with pytest.raises(ValueError, match="solver='eigh'"):
+        NTKRegressor(solver="nystrom", training_time=1.0).fit(X, Y)
+    ny = NTKRegressor(solver="nystrom", n_components=10).fit(X, Y)
+    with pytest.raises(ValueError, match="nystrom"):
+        ny.predict(Xt, return_std=True)
+    with pytest.raises(ValueError, match="nystrom"):
+        ny.gram_min_eigenvalue()
