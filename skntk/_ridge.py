@@ -273,6 +273,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             sw = np.sqrt(sample_weight)
             y = y * sw[:, None]
         y = np.asarray(y, dtype=dtype)
+        self._t_fit = self.training_time
         if solver == "nystrom":
             return self._fit_nystrom(X, y, sw, alpha)
         self.centers_ = self.n_iter_ = None
@@ -347,6 +348,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self.jitter_ = 0.0
         self._clamp = True
         self._nystrom = True
+        self._t_fit = None
         self._y_kinv_y = None
         return beta
 
@@ -444,9 +446,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if self.kernel == "precomputed":
             raise ValueError("return_std=True needs k(x, x), which a precomputed "
                              "kernel does not provide; use kernel='ntk' or 'nngp'.")
-        if self.training_time is not None:
+        if self._t_fit is not None:
             raise ValueError("return_std=True gives the converged GP posterior; it "
-                             "is not defined with training_time set.")
+                             "is not defined with a finite training time.")
         if not self._clamp:
             raise ValueError("return_std=True needs a positive definite Gram matrix "
                              "plus alpha * I; this fit's was indefinite.")
@@ -886,6 +888,7 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
     }
     _parameter_constraints.update(
         alphas=["array-like", Interval(Real, 0, None, closed="neither")],
+        training_times=[None, "array-like"],
         store_cv_results=["boolean"],
     )
     # class-level: the CV estimators always use the eigen solver, converged,
@@ -895,9 +898,10 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
     dtype = None
     verbose = 0
 
-    def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, kernel="ntk", depth=1,
-                 w_std=1.0, b_std=0.0, store_cv_results=False):
+    def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, training_times=None,
+                 kernel="ntk", depth=1, w_std=1.0, b_std=0.0, store_cv_results=False):
         self.alphas = alphas
+        self.training_times = training_times
         self.kernel = kernel
         self.depth = depth
         self.w_std = w_std
@@ -917,6 +921,16 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
                              f"> 0, got {self.alphas!r}.")
         return alphas
 
+    def _time_grid(self):
+        if self.training_times is None:
+            return None
+        times = np.atleast_1d(np.asarray(self.training_times, dtype=np.float64))
+        if times.ndim != 1 or times.size == 0 or np.any(np.isnan(times)) \
+                or np.any(times < 0):
+            raise ValueError("training_times must be None or a non-empty 1-d list of "
+                             f"values >= 0 (inf allowed), got {self.training_times!r}.")
+        return times
+
     def _loo_fit(self, X, Y, score_fn):
         """Eigendecompose K once; LOO residuals for every alpha; keep the best.
 
@@ -926,6 +940,7 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         """
         self._check_finite_hyper()
         alphas = self._alpha_grid()
+        times = self._time_grid()
         n = X.shape[0]
         self._n_train = n
         if self.kernel != "precomputed":
@@ -935,6 +950,10 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         self._clamp = True
         self._n_outputs_total = Y.size
         self._Qty = Q.T @ Y
+        self._nystrom = False
+        if times is not None:
+            return self._gcv_fit(Y, lam, alphas, times)
+        self._t_fit = self.training_time_ = None
         Q2 = Q * Q
         scores, errors = [], []
         for alpha in alphas:
@@ -954,6 +973,32 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         self._y_kinv_y = np.einsum("ij,ij->j", Y, coef)
         return coef
 
+    def _gcv_fit(self, Y, lam, alphas, times):
+        """Generalized cross-validation over the (alpha, training time) grid.
+
+        The fitted values of gradient flow are H y with H = Q diag(h) Q',
+        h = lambda g_t(lambda); GCV = mean((y - H y)^2) / (1 - tr(H) / n)^2.
+        Exact leave-one-out has no closed form for finite times (leaving a
+        sample out changes the whole flow), so GCV, its rotation-invariant
+        version, is the criterion; each grid point costs O(n k) after the
+        eigendecomposition.
+        """
+        n = len(lam)
+        gcv = np.empty((len(alphas), len(times)))
+        for a, alpha in enumerate(alphas):
+            for j, t in enumerate(times):
+                h = np.maximum(lam, 0.0) * _filter(lam, alpha, t, self._n_outputs_total)
+                resid = Y - self.eigenvectors_ @ (h[:, None] * self._Qty)
+                gcv[a, j] = np.mean(resid**2) / max(1.0 - h.sum() / n, 1e-12) ** 2
+        a, j = np.unravel_index(np.argmin(gcv), gcv.shape)
+        self.alpha_ = self._alpha_fit = float(alphas[a])
+        self.training_time_ = self._t_fit = float(times[j])
+        self.best_score_ = -float(gcv[a, j])
+        if self.store_cv_results:
+            self.cv_results_ = gcv
+        self._y_kinv_y = None
+        return self._spectral_coef(self.alpha_, self._t_fit)
+
 
 class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
     """NTK kernel ridge with alpha chosen by exact leave-one-out, in one pass.
@@ -967,17 +1012,27 @@ class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
     ----------
     alphas : array-like of float > 0, default=(1e-3, 1e-2, 1e-1, 1, 10)
         The ridge values to try.
+    training_times : array-like of float >= 0 or None, default=None
+        Also choose the gradient-flow training time (``training_time`` of
+        :class:`NTKRegressor`; ``numpy.inf`` is convergence) jointly with
+        alpha. Leave-one-out has no closed form for finite times, so with
+        this grid the criterion is generalized cross-validation (GCV,
+        mean((y - H y)^2) / (1 - tr(H) / n)^2 for the smoother H), still
+        from the one eigendecomposition.
     kernel, depth, w_std, b_std
         As in :class:`NTKRegressor`.
     store_cv_results : bool, default=False
-        Keep the squared leave-one-out residuals in ``cv_results_``.
+        Keep the squared leave-one-out residuals in ``cv_results_`` (with
+        ``training_times``: the GCV values, shape (n_alphas, n_times)).
 
     Attributes
     ----------
     alpha_ : float
         The alpha with the smallest leave-one-out mean squared error.
+    training_time_ : float or None
+        The chosen training time (with ``training_times``), else None.
     best_score_ : float
-        Its negative mean squared error (higher is better).
+        Its negative mean squared error, or negative GCV (higher is better).
     cv_results_ : ndarray of shape (n_samples, n_alphas) or (n_samples, n_targets, n_alphas)
         Squared leave-one-out residuals, when ``store_cv_results``.
     dual_coef_, X_fit_, eigenvalues_, eigenvectors_, n_features_in_
@@ -1036,6 +1091,9 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
     Parameters
     ----------
     alphas : array-like of float > 0, default=(1e-3, 1e-2, 1e-1, 1, 10)
+    training_times : array-like of float >= 0 or None, default=None
+        As in :class:`NTKRegressorCV` (GCV of the coding; not with
+        ``scoring="accuracy"``).
     kernel, depth, w_std, b_std
         As in :class:`NTKRegressor`.
     scoring : {None, "accuracy"}, default=None
@@ -1065,9 +1123,11 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
         "scoring": [None, StrOptions({"accuracy"})],
     }
 
-    def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, kernel="ntk", depth=1,
-                 w_std=1.0, b_std=0.0, scoring=None, store_cv_results=False):
-        super().__init__(alphas, kernel=kernel, depth=depth, w_std=w_std, b_std=b_std,
+    def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, training_times=None,
+                 kernel="ntk", depth=1, w_std=1.0, b_std=0.0, scoring=None,
+                 store_cv_results=False):
+        super().__init__(alphas, training_times=training_times, kernel=kernel,
+                         depth=depth, w_std=w_std, b_std=b_std,
                          store_cv_results=store_cv_results)
         self.scoring = scoring
 
@@ -1086,6 +1146,10 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
         """
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         Y = self._encode(y)
+        if self.scoring == "accuracy" and self.training_times is not None:
+            raise ValueError("scoring='accuracy' needs leave-one-out predictions, "
+                             "which exist for alphas only: set training_times=None "
+                             "or scoring=None (GCV).")
         if self.scoring == "accuracy":
             truth = self._labels(Y.ravel() if Y.shape[1] == 1 else Y)
 
@@ -1117,4 +1181,5 @@ def _check_estimator_instances():
         NTKRegressorCV(kernel="precomputed"),
         NTKClassifierCV(),
         NTKClassifierCV(scoring="accuracy", kernel="nngp"),
+        NTKRegressorCV(training_times=[1.0, 100.0, np.inf], depth=2),
     ]

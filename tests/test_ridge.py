@@ -450,3 +450,34 @@ def test_nystrom_bad_input(data):
         ny.predict(Xt, return_std=True)
     with pytest.raises(ValueError, match="nystrom"):
         ny.gram_min_eigenvalue()
+
+
+def test_cv_over_training_times_is_gcv_of_the_flow():
+    """GCV against a dense reference: H = K K_a^-1 (I - expm(-t K_a / N))."""
+    from scipy.linalg import expm
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(50, 3))
+    y = np.sin(2 * X[:, 0]) + 0.3 * rng.normal(size=50)
+    alphas, times = [1e-3, 0.1], [0.5, 20.0, np.inf]
+    cv = NTKRegressorCV(alphas=alphas, training_times=times, depth=2,
+                        store_cv_results=True).fit(X, y)
+    K = relu_kernel(X, depth=2)
+    ref = np.empty((2, 3))
+    for a, alpha in enumerate(alphas):
+        Ka = K + alpha * np.eye(50)
+        for j, t in enumerate(times):
+            flow = np.eye(50) if np.isinf(t) else np.eye(50) - expm(-t * Ka / 50)
+            H = K @ np.linalg.solve(Ka, flow)
+            ref[a, j] = np.mean((y - H @ y) ** 2) / (1 - np.trace(H) / 50) ** 2
+    assert_allclose(cv.cv_results_, ref, rtol=1e-6)
+    a, j = np.unravel_index(np.argmin(ref), ref.shape)
+    assert (cv.alpha_, cv.training_time_) == (alphas[a], times[j])
+    direct = NTKRegressor(alpha=cv.alpha_, depth=2, solver="eigh",
+                          training_time=None if np.isinf(cv.training_time_)
+                          else cv.training_time_).fit(X, y)
+    assert_allclose(cv.predict(X[:7]), direct.predict(X[:7]), rtol=1e-8)
+    with pytest.raises(ValueError, match="training_times"):
+        NTKRegressorCV(training_times=[-1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="scoring='accuracy'"):
+        NTKClassifierCV(training_times=[1.0], scoring="accuracy").fit(X, y > 0)
