@@ -15,6 +15,8 @@ included, as in ``transform``).
 """
 
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
@@ -23,6 +25,9 @@ from threadpoolctl import threadpool_limits
 from torch.func import jacrev, vmap
 
 from skntk import EmpiricalNTKFeatures
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import record  # noqa: E402
 
 
 def best_of(fn, repeat):
@@ -89,7 +94,7 @@ def torch_vmap_jacrev(est, X):
     return run
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=64,
                         help="rows at d=784, width 512 (5.3 MB of features each)")
@@ -99,7 +104,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS and torch threads (default: their own default)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
         with threadpool_limits(limits=args.threads):
@@ -175,6 +180,14 @@ def run(args):
          f"{t_tr_s / t_copy_s:.2f}x the copy"),
     ]
 
+    record("empirical", "transform d=784 width 512", t_tr, "copy of the output",
+           t_copy, target="<= 3")
+    record("empirical", "transform d=784 width 512 (speedup)", t_tr,
+           "torch.func vmap(jacrev)", t_vmap, target=">= 1", higher_is_better=True)
+    record("empirical", f"structured Gram n={args.rows} (speedup)", t_gram,
+           "Phi Phi' of features", t_phiphi, target=">= 10", higher_is_better=True)
+    record("empirical", "transform at seed sizes (speedup)", t_tr_s,
+           "seed per-sample loops", t_loop, target=">= 10", higher_is_better=True)
     width = max(len(r[0]) for r in rows)
     from threadpoolctl import threadpool_info
     blas = [f"{i['internal_api']} {i['num_threads']} threads" for i in threadpool_info()

@@ -40,6 +40,9 @@ except ImportError:  # not installed: use the checkout this script lives in
     import skntk
 from skntk import relu_kernel
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import record  # noqa: E402
+
 D = 784
 DTYPES = (np.float32, np.float64)
 DEPTHS = (1, 3)
@@ -101,6 +104,10 @@ def bench_gram(sizes, repeat):
                 ratio = t / t_gemm
                 if depth == 3 and dtype is np.float32:
                     worst = max(worst, ratio)
+                record("kernel", f"Gram n={n} {np.dtype(dtype).name} depth={depth}", t,
+                       "numpy X @ X.T", t_gemm,
+                       target=f"<= {GEMM_TARGET:g}" if depth == 3
+                       and dtype is np.float32 else None)
                 print(f"{n:>6} {np.dtype(dtype).name:>8} {depth:>5} {t_gemm:>9.4f} "
                       f"{t:>9.4f} {ratio:>10.2f}")
             del X
@@ -129,6 +136,9 @@ def bench_memory(sizes):
             tracemalloc.stop()
             ratio = peak / K.nbytes
             worst = max(worst, ratio)
+            record("kernel", f"peak memory n={n} {np.dtype(dtype).name} depth=3",
+                   peak, "output nbytes", K.nbytes, target=f"<= {MEMORY_TARGET:g}",
+                   unit="bytes")
             print(f"{n:>6} {np.dtype(dtype).name:>8} {K.nbytes / 2**20:>10.1f} "
                   f"{peak / 2**20:>9.1f} {ratio:>9.4f}")
             del K, X
@@ -171,6 +181,9 @@ def bench_seed_loop(repeat, n=100):
     # the skntk call is short and noisy: take the best of more runs
     t_skntk = best_time(lambda: relu_kernel(X, depth=1), max(repeat, 50))
     print(f"torch threads: {torch.get_num_threads()}")
+    record("kernel", f"seed loop n={n} depth=1 (speedup)", t_skntk,
+           "seed per-pair torch loop", t_seed, target=f">= {SPEEDUP_TARGET:g}",
+           higher_is_better=True)
     print(f"seed loop: {t_seed:.4f} s   relu_kernel: {t_skntk * 1e3:.4f} ms   "
           f"speedup: {t_seed / t_skntk:,.0f}x "
           f"({verdict(t_seed / t_skntk >= SPEEDUP_TARGET)})")
@@ -207,13 +220,13 @@ def bench_seed_loop(repeat, n=100):
     print()
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="n in {1000, 2000} instead of {1000, 4000, 10000}")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timings are the best of this many runs (default 3)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
     sizes = (1000, 2000) if args.quick else (1000, 4000, 10000)
