@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/fashion_mnist_full.py tune [--n-train 6000 --n-val 4000]
-    python benchmarks/fashion_mnist_full.py final --depth D --b-std B --alpha A \\
+    python benchmarks/fashion_mnist_full.py final --depth D --b-std B --rel-alpha A \\
         --preprocess P [--n-train 60000]
 
 ``tune`` chooses the preprocessing, depth, b_std and alpha on a split of the
@@ -83,14 +83,20 @@ def final(args):
     A = preprocess(X, args.preprocess).astype(np.float32)
     B = preprocess(Xt, args.preprocess).astype(np.float32)
     del X, Xt
-    clf = NTKClassifier(alpha=args.alpha, depth=args.depth, b_std=args.b_std,
+    from skntk import relu_kernel_diag
+
+    # alpha is given relative to the mean of the Gram's diagonal, as in `tune`
+    alpha = args.rel_alpha * float(np.mean(relu_kernel_diag(A, depth=args.depth,
+                                                            b_std=args.b_std)))
+    clf = NTKClassifier(alpha=alpha, depth=args.depth, b_std=args.b_std,
                         dtype="float32", verbose=1)
     clf.fit(A, y)
     t_fit = time.perf_counter() - t0
     acc = np.mean(clf.predict(B) == yt)
     t_all = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"n_train={len(y)} depth={args.depth} b_std={args.b_std} alpha={args.alpha} "
+    print(f"n_train={len(y)} depth={args.depth} b_std={args.b_std} alpha={alpha:.4g} "
+          f"(= {args.rel_alpha:g} x mean diagonal) "
           f"preprocess={args.preprocess} dtype=float32 jitter={clf.jitter_:.3g}")
     print(f"test accuracy {acc:.4f} | load+fit {t_fit:.0f} s | total {t_all:.0f} s | "
           f"peak RSS {peak:.2f} GiB")
@@ -112,7 +118,8 @@ def main(argv=None):
     f.add_argument("--n-train", type=int, default=60000)
     f.add_argument("--depth", type=int, required=True)
     f.add_argument("--b-std", type=float, required=True)
-    f.add_argument("--alpha", type=float, required=True)
+    f.add_argument("--rel-alpha", type=float, required=True,
+                   help="alpha relative to the mean of the Gram's diagonal")
     f.add_argument("--preprocess", required=True)
     args = p.parse_args(argv)
     (tune if args.cmd == "tune" else final)(args)
