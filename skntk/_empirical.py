@@ -527,12 +527,25 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
                                      + X.shape[1]))
         scale = self._mean_ntk_diag(X, batches)
         step = self.learning_rate / scale if scale > 0 else 0.0
-        for _ in range(self.train_steps):
-            loss, grads = self._loss_grads(X, y, batches)
-            self.loss_curve_.append(loss)
-            self.W_ -= step * grads["W"]
-            self.V_ -= step * grads["V"]
-            self.u_ -= step * grads["u"]
+        start = (self.W_.copy(), self.V_.copy(), self.u_.copy())
+        for i in range(self.train_steps):
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, grads = self._loss_grads(X, y, batches)
+                self.loss_curve_.append(loss)
+                self.W_ -= step * grads["W"]
+                self.V_ -= step * grads["V"]
+                self.u_ -= step * grads["u"]
+            if not (math.isfinite(loss) and all(
+                    np.all(np.isfinite(p)) for p in (self.W_, self.V_, self.u_))):
+                # never leave a net of inf / NaN behind: back to the initial one
+                self.W_, self.V_, self.u_ = start
+                self.loss_curve_ = []
+                raise ValueError(
+                    f"Training diverged at step {i + 1} of train_steps="
+                    f"{self.train_steps}: the loss or the parameters are no longer "
+                    f"finite (loss {loss:.3g}). Lower learning_rate (got "
+                    f"{self.learning_rate!r}; values below 2 are stable for the "
+                    "linearised dynamics).")
 
     # ------------------------------------------------------------------ transform
     def _batches(self, n, itemsize, row_items):

@@ -6,6 +6,7 @@ The elementwise work runs in :mod:`skntk._engine` (numba), imported lazily.
 """
 
 import math
+import sys
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,14 +26,25 @@ _TAU = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-3}
 _MIN_TILE_BYTES = 1 << 18
 
 
+# Deeper than this the recursion's cost (linear in depth) is the only thing
+# that changes: the kernel of a ReLU net converges to a constant-angle limit.
+MAX_DEPTH = 1000
+# w_std and b_std are squared in float64
+_MAX_STD = math.sqrt(sys.float_info.max)
+
+
 def _check_hyper(depth, w_std, b_std, kernel):
-    if isinstance(depth, bool) or not isinstance(depth, Integral) or depth < 1:
-        raise ValueError(f"depth must be an integer >= 1 (the number of hidden ReLU "
-                         f"layers), got {depth!r}.")
+    if isinstance(depth, bool) or not isinstance(depth, Integral) or not (
+            1 <= depth <= MAX_DEPTH):
+        raise ValueError(f"depth must be an integer in [1, {MAX_DEPTH}] (the number "
+                         f"of hidden ReLU layers), got {depth!r}.")
     for name, value in (("w_std", w_std), ("b_std", b_std)):
         if isinstance(value, bool) or not isinstance(value, Real) or not (
                 math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite real number >= 0, got {value!r}.")
+        if value >= _MAX_STD:
+            raise ValueError(f"{name} must be < {_MAX_STD:.3g} (its square must be a "
+                             f"finite float64), got {value!r}.")
     if kernel not in _KINDS:
         raise ValueError(f"kernel must be one of {_KINDS}, got {kernel!r}.")
 

@@ -37,7 +37,7 @@ from sklearn.utils.validation import (
 )
 
 from ._memory import check_memory
-from ._ntk import _relu_kernel, relu_kernel_diag
+from ._ntk import MAX_DEPTH, _relu_kernel, relu_kernel_diag
 
 __all__ = ["NTKClassifier", "NTKClassifierCV", "NTKRegressor", "NTKRegressorCV"]
 
@@ -75,13 +75,36 @@ def _filter(lam, alpha, t, n_outputs_total, clamp=True):
         return out
     lam = np.maximum(lam, 0.0) + alpha
     if t is None or math.isinf(t):
-        return 1.0 / lam
+        # the pseudo-inverse: directions with (numerically) zero eigenvalue
+        # (duplicated rows, alpha = 0) get weight 0, not infinity
+        tiny = np.finfo(lam.dtype).eps * len(lam) * max(float(lam.max()), 0.0)
+        out = np.zeros_like(lam)
+        ok = lam > tiny
+        out[ok] = 1.0 / lam[ok]
+        return out
     s = t / n_outputs_total
     out = np.empty_like(lam)
     pos = lam > 0
     out[pos] = -np.expm1(-s * lam[pos]) / lam[pos]
     out[~pos] = s  # the limit lambda -> 0
     return out
+
+
+def _sym_norm1_from_lower(K):
+    """1-norm of the symmetric matrix whose lower triangle K holds, in row
+    blocks of at most 1/16 of K (the upper triangle of K is not read)."""
+    n = K.shape[0]
+    budget = min(get_config()["working_memory"] * 2**20, K.nbytes // 16)
+    rows = max(1, int(budget // (8 * n)))
+    row_sums = np.zeros(n)
+    col_sums = np.zeros(n)
+    for i0 in range(0, n, rows):
+        i1 = min(n, i0 + rows)
+        block = np.abs(K[i0:i1, :i1], dtype=np.float64)
+        block[:, i0:i1] = np.tril(block[:, i0:i1])
+        row_sums[i0:i1] += block.sum(axis=1)
+        col_sums[:i1] += block.sum(axis=0)
+    return float(np.max(row_sums + col_sums - np.abs(np.diagonal(K))))
 
 
 def _solve_triangular_lower(L, B):
@@ -94,7 +117,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "kernel": [StrOptions({"ntk", "nngp", "precomputed"})],
-        "depth": [Interval(Integral, 1, None, closed="left")],
+        "depth": [Interval(Integral, 1, MAX_DEPTH, closed="both")],
         "w_std": [Interval(Real, 0, None, closed="left")],
         "b_std": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", "cholesky", "eigh", "nystrom"})],
@@ -382,6 +405,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         n = K.shape[0]
         diag = K.diagonal().copy()
         K.flat[:: n + 1] += alpha
+        anorm = _sym_norm1_from_lower(K)
         t0 = time.perf_counter()
         try:
             # K.T is a Fortran-ordered view of the same memory, which LAPACK
@@ -389,6 +413,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             # triangle is K's lower one. K.T = U'U, and L_ = U.T (a view).
             U = linalg.cholesky(K.T, lower=False, overwrite_a=True, check_finite=False)
             self._log(f"Cholesky factorisation in {time.perf_counter() - t0:.1f} s")
+            self._warn_if_ill_conditioned(U, anorm, alpha)
             return U.T, 0.0
         except linalg.LinAlgError:
             pass
@@ -419,6 +444,20 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             "its eigendecomposition instead (as KernelRidge falls back to least "
             "squares); return_std is unavailable.", UserWarning, stacklevel=4)
         return None, 0.0
+
+    def _warn_if_ill_conditioned(self, U, anorm, alpha):
+        """Warn when K + alpha I is numerically singular (LAPACK's pocon)."""
+        pocon = linalg.get_lapack_funcs("pocon", (U,))
+        rcond, info = pocon(U, anorm, uplo="U")
+        eps = np.finfo(U.dtype).eps
+        # the relative error bound of the solve, eps / rcond, exceeds 1%
+        if info == 0 and rcond < 100 * eps:
+            warnings.warn(
+                f"The Gram matrix plus alpha * I (alpha={alpha!r}) is nearly singular "
+                f"(reciprocal condition number {rcond:.2g}, {U.dtype.name} eps "
+                f"{eps:.2g}): the dual weights, and predictions away from the "
+                "training points, may carry large rounding errors. Increase alpha.",
+                UserWarning, stacklevel=5)
 
     def _weighted_gram(self, X, sw, copies=1):
         K = self._train_gram(X, copies)
