@@ -222,7 +222,7 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    W_ : ndarray of shape (m1, n_features_in_)
+    W_ : ndarray of shape (m1, `n_features_in_`)
         First-layer weights at which the gradients are taken.
 
     V_ : ndarray of shape (m2, m1)
@@ -249,7 +249,7 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column names.
 
     See Also
@@ -571,7 +571,7 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Phi : ndarray of shape (n_samples, n_features_out_)
+        Phi : ndarray of shape (n_samples, `n_features_out_`)
             The gradient blocks of the chosen layers (see ``layer_slices_``), in
             the dtype of ``X`` (float32 or float64; other inputs give float64).
         """

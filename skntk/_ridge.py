@@ -655,7 +655,7 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
         Weights of the training samples in the prediction.
     L_ : ndarray of shape (n_samples, n_samples) or None
-        Lower Cholesky factor of K + (alpha + jitter_) I (solver "cholesky").
+        Lower Cholesky factor of K + (alpha + `jitter_`) I (solver "cholesky").
     jitter_ : float
         Diagonal jitter that had to be added on top of ``alpha`` (usually 0).
     eigenvalues_, eigenvectors_ : ndarray or None
