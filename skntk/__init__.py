@@ -19,6 +19,11 @@ _LAZY = {
     "NTKRegressorCV": "._ridge",
     "NTKClassifierCV": "._ridge",
     "EmpiricalNTKFeatures": "._empirical",
+    "TorchMLPClassifier": "._torch_mlp",
+    "TorchMLPRegressor": "._torch_mlp",
+    "LearningCurveComparisonDisplay": "._display",
+    "GramSpectrumDisplay": "._display",
+    "AgreementDisplay": "._display",
 }
 
 __all__ = sorted(["ReluNTK", "relu_kernel", "relu_kernel_diag", "__version__", *_LAZY])

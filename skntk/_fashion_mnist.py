@@ -1,4 +1,4 @@
-"""Fashion-MNIST from its raw IDX files (gzip or plain), read by our own small reader."""
+"""Fashion-MNIST from its raw IDX files (gzip or plain), read by our own reader."""
 
 import gzip
 import os
@@ -35,7 +35,8 @@ _HOW_TO_GET = (
     "Get them with the Debian/Ubuntu package: apt-get install dataset-fashion-mnist "
     "(files in /usr/share/datasets/fashion-mnist), or on a connected machine with "
     "torchvision: python -c \"from torchvision.datasets import FashionMNIST; "
-    "FashionMNIST('DIR', download=True)\" and pass data_home='DIR' or set SKNTK_DATA=DIR."
+    "FashionMNIST('DIR', download=True)\" and pass data_home='DIR' or set "
+    "SKNTK_DATA=DIR."
 )
 
 _DESCR = """\

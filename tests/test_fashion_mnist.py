@@ -126,14 +126,16 @@ def test_truncated_gzip_stream(isolated):
     _write_set(isolated)
     path = isolated / "train-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(ValueError, match="not a readable gzip file.*truncated or corrupt"):
+    with pytest.raises(ValueError,
+                       match="not a readable gzip file.*truncated or corrupt"):
         load_fashion_mnist(data_home=isolated)
 
 
 def test_not_gzip_at_all(isolated):
     _write_set(isolated)
     (isolated / "train-labels-idx1-ubyte.gz").write_bytes(b"<html>404 Not Found</html>")
-    with pytest.raises(ValueError, match="train-labels-idx1-ubyte.gz is not a readable"):
+    with pytest.raises(ValueError,
+                       match="train-labels-idx1-ubyte.gz is not a readable"):
         load_fashion_mnist(data_home=isolated)
 
 
@@ -164,7 +166,8 @@ def test_wrong_magic(isolated):
     images, labels = _write_set(isolated)
     # images and labels files swapped: both magic numbers are wrong
     _break(isolated, "images", _idx_bytes(labels))
-    with pytest.raises(ValueError, match="magic number 0x00000801, expected 0x00000803"):
+    with pytest.raises(ValueError,
+                       match="magic number 0x00000801, expected 0x00000803"):
         load_fashion_mnist(data_home=isolated)
     _break(isolated, "images", _idx_bytes(images.astype(np.uint8), magic=0x00000C03))
     with pytest.raises(ValueError, match="0x00000C03.*not a Fashion-MNIST image file"):
@@ -184,7 +187,8 @@ def test_wrong_image_size_and_mismatched_counts(isolated):
 def test_label_out_of_range(isolated):
     _write_set(isolated)
     _break(isolated, "labels", _idx_bytes(np.full(30, 12)))
-    with pytest.raises(ValueError, match="holds label 12; Fashion-MNIST labels are 0..9"):
+    with pytest.raises(ValueError,
+                       match="holds label 12; Fashion-MNIST labels are 0..9"):
         load_fashion_mnist(data_home=isolated)
 
 
@@ -226,7 +230,8 @@ def test_not_found_says_where_and_how(isolated, monkeypatch):
     with pytest.raises(FileNotFoundError) as info:
         load_fashion_mnist("test", data_home=isolated / "home")
     msg = str(info.value)
-    assert "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] not found" in msg
+    assert ("t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] not found"
+            in msg)
     order = [str(isolated / "home"), str(isolated / "env"), str(isolated / "debian"),
              "data/FashionMNIST/raw"]
     positions = [msg.index(p) for p in order]
@@ -265,4 +270,5 @@ def test_real_files_tp5_selection(monkeypatch):
     rows = np.sort(np.concatenate([np.flatnonzero(y_all == 3)[:100],
                                    np.flatnonzero(y_all == 6)[:100]]))
     np.testing.assert_array_equal(y, y_all[rows])
-    assert X.shape == (200, 784) and np.bincount(y, minlength=7)[[3, 6]].tolist() == [100, 100]
+    assert X.shape == (200, 784)
+    assert np.bincount(y, minlength=7)[[3, 6]].tolist() == [100, 100]

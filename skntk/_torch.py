@@ -1,0 +1,248 @@
+"""Private torch helpers of the network estimators (``skntk._torch_mlp``).
+
+Everything here imports torch, so only ``skntk._torch_mlp`` imports this module
+(``import skntk`` stays free of torch). Contents: the multilayer perceptron
+module (standard or NTK parameterization, picklable: no lambdas, top-level
+classes), device and dtype resolution, numpy -> tensor conversion that never
+shares memory with the user's array, and the empirical NTK of a batch, used by
+the ``max_learning_rate`` diagnostic.
+"""
+
+import contextlib
+import math
+import threading
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["DeviceWarning", "MLP", "build_mlp", "empirical_ntk", "resolve_device",
+           "to_tensor", "torch_dtype"]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class DeviceWarning(UserWarning):
+    """Warns that a model asked for CUDA runs on the CPU instead.
+
+    Raised by ``predict`` / ``predict_proba`` of an estimator whose ``device``
+    is ``"cuda"`` on a machine without CUDA (for example a model trained on a
+    GPU and unpickled on a laptop): inference then runs on the CPU.
+    """
+
+
+# Below this many multiply-adds per step (rows x parameters), torch's intra-op
+# thread pool costs more than it saves (and much more on a loaded machine), so
+# training and inference of such small networks run on one thread.
+SMALL_WORK = 1 << 20
+
+_THREADS_LOCK = threading.Lock()
+_THREADS_USERS = 0
+_THREADS_SAVED = None
+
+
+@contextlib.contextmanager
+def single_thread_if(small):
+    """Run torch on one intra-op thread inside the block when ``small``; the
+    previous setting is restored when the last such block exits."""
+    global _THREADS_USERS, _THREADS_SAVED
+    if not small:
+        yield
+        return
+    with _THREADS_LOCK:
+        if _THREADS_USERS == 0:
+            _THREADS_SAVED = torch.get_num_threads()
+            if _THREADS_SAVED != 1:
+                torch.set_num_threads(1)
+        _THREADS_USERS += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_USERS -= 1
+            if _THREADS_USERS == 0 and torch.get_num_threads() != _THREADS_SAVED:
+                torch.set_num_threads(_THREADS_SAVED)
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def torch_dtype(name):
+    return _DTYPES[name]
+
+
+def cuda_available():
+    # one indirection so that tests can fake a machine without CUDA
+    return torch.cuda.is_available()
+
+
+def resolve_device(device, *, training):
+    """The torch.device for ``device`` in {"cpu", "cuda", "auto"}.
+
+    "auto" is CUDA when available, else the CPU. "cuda" without CUDA is an
+    error when training and a :class:`DeviceWarning` (CPU) for inference, so
+    that a model trained on a GPU still predicts after unpickling elsewhere.
+    """
+    if device == "cpu":
+        return torch.device("cpu")
+    if device == "auto":
+        return torch.device("cuda" if cuda_available() else "cpu")
+    if cuda_available():
+        return torch.device("cuda")
+    if training:
+        raise ValueError(
+            "device='cuda' but CUDA is not available on this machine "
+            "(torch.cuda.is_available() is False). Use device='cpu', or "
+            "device='auto' to use a GPU only when there is one.")
+    warnings.warn("This estimator has device='cuda' but CUDA is not available on "
+                  "this machine; running inference on the CPU.", DeviceWarning,
+                  stacklevel=4)
+    return torch.device("cpu")
+
+
+def to_tensor(array, dtype, device):
+    """A new tensor (never a view of ``array``, which may be read-only)."""
+    # torch refuses negative strides (e.g. X[::-1]): make the array contiguous
+    return torch.tensor(np.ascontiguousarray(array), dtype=dtype, device=device)
+
+
+class Dense(nn.Module):
+    """h = w_scale * (x @ weight.T) + b_scale * bias.
+
+    Standard parameterization: ``w_scale = b_scale = 1`` (torch's ``nn.Linear``).
+    NTK parameterization (neural-tangents' ``stax.Dense``):
+    ``w_scale = w_std / sqrt(fan_in)``, ``b_scale = b_std`` with N(0, 1) entries.
+    """
+
+    def __init__(self, fan_in, fan_out, w_scale=1.0, b_scale=1.0, dtype=None):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(fan_out, fan_in, dtype=dtype))
+        self.bias = nn.Parameter(torch.empty(fan_out, dtype=dtype))
+        self.w_scale = float(w_scale)
+        self.b_scale = float(b_scale)
+
+    def forward(self, x, weight=None, bias=None):
+        weight = self.weight if weight is None else weight
+        bias = self.bias if bias is None else bias
+        if self.b_scale != 1.0:
+            bias = bias * self.b_scale
+        if self.w_scale == 1.0:
+            return nn.functional.linear(x, weight, bias)
+        return torch.add(bias, nn.functional.linear(x, weight), alpha=self.w_scale)
+
+    def extra_repr(self):
+        return (f"fan_in={self.weight.shape[1]}, fan_out={self.weight.shape[0]}, "
+                f"w_scale={self.w_scale:.4g}, b_scale={self.b_scale:.4g}")
+
+
+_ACTIVATIONS = {
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "logistic": torch.sigmoid,
+    "identity": None,
+}
+
+
+class MLP(nn.Module):
+    """[Dense, activation] * len(hidden) + Dense, outputs of shape (n, n_outputs)."""
+
+    def __init__(self, layers, activation):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.activation = activation
+
+    def forward(self, x, params=None, return_preactivations=False):
+        """The outputs, shape (n, n_outputs). ``params``: a list of (weight,
+        bias) used instead of the stored parameters (e.g. float64 copies for
+        inference, leaving the module untouched)."""
+        act = _ACTIVATIONS[self.activation]
+        pre = []
+        last = len(self.layers) - 1
+        for k, layer in enumerate(self.layers):
+            x = layer(x) if params is None else layer(x, *params[k])
+            if return_preactivations:
+                pre.append(x)
+            if k < last and act is not None:
+                x = act(x)
+        return (x, pre) if return_preactivations else x
+
+    def cast_params(self, dtype, device):
+        """Detached (weight, bias) of every layer in ``dtype`` on ``device``."""
+        return [(layer.weight.detach().to(device=device, dtype=dtype),
+                 layer.bias.detach().to(device=device, dtype=dtype))
+                for layer in self.layers]
+
+
+def build_mlp(n_features, hidden_layer_sizes, n_outputs, *, activation,
+              parameterization, init, w_std, b_std, generator, dtype):
+    """A freshly initialised :class:`MLP` on the CPU; draws come from ``generator``.
+
+    - parameterization="ntk": weights and biases N(0, 1), scaled in the forward
+      pass by ``w_std / sqrt(fan_in)`` and ``b_std``.
+    - parameterization="standard", init="normal": weights N(0, w_std^2 / fan_in),
+      biases N(0, b_std^2): the same function at initialisation as "ntk", but
+      trained in the usual parameterization.
+    - parameterization="standard", init="xavier_normal": weights
+      N(0, w_std^2 * 2 / (fan_in + fan_out)) (``nn.init.xavier_normal_`` with
+      gain ``w_std``), biases N(0, b_std^2).
+    """
+    dims = [n_features, *hidden_layer_sizes, n_outputs]
+    layers = []
+    for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+        if parameterization == "ntk":
+            layer = Dense(fan_in, fan_out, w_std / math.sqrt(fan_in), b_std,
+                          dtype=dtype)
+            w_sd, b_sd = 1.0, 1.0
+        else:
+            layer = Dense(fan_in, fan_out, dtype=dtype)
+            if init == "xavier_normal":
+                w_sd = w_std * math.sqrt(2.0 / (fan_in + fan_out))
+            else:
+                w_sd = w_std / math.sqrt(fan_in)
+            b_sd = b_std
+        with torch.no_grad():
+            # draw in float32 on the CPU whatever the dtype and device, so the
+            # same random_state gives the same network everywhere
+            layer.weight.copy_(torch.randn(fan_out, fan_in, generator=generator) * w_sd)
+            layer.bias.copy_(torch.randn(fan_out, generator=generator) * b_sd)
+        layers.append(layer)
+    return MLP(layers, activation)
+
+
+def empirical_ntk(module, X):
+    """The empirical NTK of ``module`` on the rows of ``X``, float64.
+
+    Returns Theta of shape (n * k, n * k), k = number of outputs, indexed
+    sample-major ((i, o) -> i * k + o): Theta[(i, o), (j, p)] = sum over every
+    parameter theta of df_o(x_i)/dtheta * df_p(x_j)/dtheta. Computed layer by
+    layer without per-sample gradients: for a Dense layer with input a and
+    pre-activation h = s_w a W' + s_b b, its share is
+    <delta_i, delta_j> (s_w^2 <a_i, a_j> + s_b^2) with delta = df/dh, so one
+    forward pass and k backward passes suffice.
+    """
+    # X requires grad only so that every pre-activation is part of the graph
+    X = X.detach().to(torch.float64).requires_grad_(True)
+    with torch.enable_grad():
+        params = module.cast_params(torch.float64, X.device)
+        out, pre = module(X, params, return_preactivations=True)
+        inputs = [X]
+        act = _ACTIVATIONS[module.activation]
+        for h in pre[:-1]:
+            inputs.append(h if act is None else act(h))
+        n, k = out.shape
+        deltas = [[] for _ in pre]
+        for o in range(k):
+            grads = torch.autograd.grad(out[:, o].sum(), pre, retain_graph=o < k - 1)
+            for store, g in zip(deltas, grads):
+                store.append(g)
+    with torch.no_grad():
+        theta = torch.zeros(n * k, n * k, dtype=torch.float64, device=X.device)
+        for layer, a, d in zip(module.layers, inputs, deltas):
+            D = torch.stack(d, dim=1).reshape(n * k, -1)  # row i * k + o
+            a = a.detach()
+            G = layer.w_scale ** 2 * (a @ a.T) + layer.b_scale ** 2
+            theta += (D @ D.T) * torch.kron(G, torch.ones(k, k, dtype=G.dtype,
+                                                          device=G.device))
+    return theta, out.detach()
