@@ -494,25 +494,130 @@ class _Progress:
 
 
 def _cross_validate_all(models, estimators, X, y, folds, n_jobs, progress,
-                        torch_threads):
+                        torch_threads, done=None, on_result=None):
+    """Every (model, fold) not in ``done``; ``on_result`` sees each as it finishes."""
     from joblib import Parallel, delayed
 
-    tasks = [(m, k) for m in models for k in range(len(folds))]
-    results = {}
-    if n_jobs == 1:
+    results = dict(done or {})
+    tasks = [(m, k) for m in models for k in range(len(folds))
+             if (m, k) not in results]
+
+    def finished(res):
+        if on_result is not None:
+            on_result(res)  # checkpoint first: an interrupt after it keeps the fold
+        results[res["model"], res["fold"]] = res
+        progress.update()
+
+    if n_jobs == 1 or not tasks:
         for m, k in tasks:
             progress.describe(f"{m}: fold {k + 1}/{len(folds)}")
-            results[m, k] = _run_fold(m, k, estimators[m], X, y, *folds[k],
-                                      torch_threads)
-            progress.update()
+            finished(_run_fold(m, k, estimators[m], X, y, *folds[k], torch_threads))
         return results
-    progress.describe(f"{len(models)} models x {len(folds)} folds, n_jobs={n_jobs}")
+    progress.describe(f"{len(tasks)} model-folds, n_jobs={n_jobs}")
     jobs = (delayed(_run_fold)(m, k, estimators[m], X, y, *folds[k], torch_threads)
             for m, k in tasks)
     for res in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-        results[res["model"], res["fold"]] = res
-        progress.update()
+        finished(res)
     return results
+
+
+# --------------------------------------------------------------------------- #
+# compare: the progress file (per-fold checkpoints) and --resume
+# --------------------------------------------------------------------------- #
+
+PROGRESS_FILE = "progress.jsonl"
+#: The fields of a fold's result that the progress file keeps.
+_RECORD_KEYS = ("model", "fold", "accuracy", "fit_time", "predict_time", "n_train",
+                "n_test", "predictions", "warnings")
+#: The settings a resumed run must share with the progress file, in the order
+#: they are checked, and how the error message names them.
+_RESUME_KEYS = {"dataset": "--dataset", "classes": "--classes", "quick": "--quick",
+                "n_samples": "--n-train (rows used)", "cv": "--cv",
+                "random_state": "--random-state", "models": "--models",
+                "torch_threads": "--torch-threads",
+                "data_sha256": "the data (same name, different rows)"}
+#: Library versions that must match for resumed folds to equal fresh ones.
+_RESUME_VERSIONS = ("skntk", "python", "numpy", "scipy", "scikit-learn", "torch")
+
+
+def _data_digest(X, y):
+    import hashlib
+
+    X = np.ascontiguousarray(X)
+    h = hashlib.sha256(f"{X.dtype.str} {X.shape}".encode())
+    h.update(X.tobytes())
+    h.update(json.dumps(np.asarray(y).tolist()).encode())
+    return h.hexdigest()
+
+
+def _checkpoint_settings(args, data, models, n_folds, versions):
+    """What the progress file records, to check that a --resume is compatible."""
+    torch = any(m in TORCH_MODELS for m in models)
+    return {
+        "command": ["skntk", "compare", *args.argv],
+        "dataset": data.name, "classes": args.classes, "quick": args.quick,
+        "n_samples": int(len(data.y)), "cv": n_folds,
+        "random_state": args.random_state, "models": list(models),
+        "torch_threads": args.torch_threads if torch else None,
+        "data_sha256": _data_digest(data.X, data.y),
+        "versions": {k: versions[k] for k in _RESUME_VERSIONS if k in versions},
+    }
+
+
+def _show(value):
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def _resume_mismatch(old, new):
+    """The first setting that differs, as a phrase; None if compatible."""
+    for key, name in _RESUME_KEYS.items():
+        if old.get(key) != new.get(key):
+            if key == "data_sha256":
+                return name
+            return f"{name} {_show(old.get(key))}, this run has {_show(new.get(key))}"
+    old_v, new_v = old.get("versions") or {}, new["versions"]
+    for lib in _RESUME_VERSIONS:
+        if lib in old_v and lib in new_v and old_v[lib] != new_v[lib]:
+            return f"{lib} {old_v[lib]}, this run has {new_v[lib]}"
+    return None
+
+
+def _load_checkpoint(path, settings, folds):
+    """The finished (model, fold) results of a progress file that matches."""
+    from ._report import read_progress
+
+    advice = "use a new --output, or drop --resume to start over"
+    try:
+        header, records = read_progress(path)
+    except (OSError, ValueError) as exc:
+        raise CompareError(f"--resume: {path} {exc}; {advice}", EXIT_USAGE) from None
+    if header is None:
+        return None
+    diff = _resume_mismatch(header, settings)
+    if diff is not None:
+        raise CompareError(f"--resume: {path} was written with {diff}; {advice}",
+                           EXIT_USAGE)
+    done = {}
+    for r in records:
+        try:
+            m, k = r["model"], int(r["fold"])
+            rec = {key: r[key] for key in _RECORD_KEYS}
+        except (KeyError, TypeError, ValueError):
+            continue
+        if m not in settings["models"] or not 0 <= k < len(folds):
+            continue
+        rec["predictions"] = np.asarray(rec["predictions"])
+        n_test = len(folds[k][1])
+        if rec["n_test"] != n_test or len(rec["predictions"]) != n_test:
+            continue
+        done[m, k] = rec
+    return done
 
 
 # --------------------------------------------------------------------------- #
@@ -671,6 +776,9 @@ def _check_args(args):
     if args.random_state < 0:
         raise CompareError(f"--random-state must be >= 0, got {args.random_state}",
                            EXIT_USAGE)
+    if args.preset is not None and args.resume:
+        raise CompareError(f"--resume continues a cross-validation; --preset "
+                           f"{args.preset} has none, drop --resume", EXIT_USAGE)
     if args.preset is not None:
         given = [f"--{k.replace('_', '-')}" for k in ("dataset", "classes", "n_train",
                                                        "cv", "models")
@@ -682,7 +790,7 @@ def _check_args(args):
     args.classes = _parse_classes(args.classes)
 
 
-def _prepare_output(path):
+def _prepare_output(path, keep_progress=False):
     outdir = Path(path)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -691,8 +799,11 @@ def _prepare_output(path):
                            f"({exc})") from None
     if not os.access(outdir, os.W_OK):
         raise CompareError(f"--output {path}: the folder is not writable")
-    # An older report must not pass for this run's if this run is interrupted.
-    for name in ("results.json", "results.csv"):
+    # An older report must not pass for this run's if this run is interrupted;
+    # an older progress file is only reused with --resume.
+    names = ("results.json", "results.csv") + (() if keep_progress else
+                                                (PROGRESS_FILE,))
+    for name in names:
         try:
             (outdir / name).unlink()
         except FileNotFoundError:
@@ -728,7 +839,6 @@ def _compare(args):
             f"{data.name}: class {classes[counts.argmin()]} has {counts.min()} rows, "
             f"fewer than --cv {n_folds} folds; lower --cv or raise --n-train",
             EXIT_USAGE)
-    outdir = _prepare_output(args.output)
     ctx = _Context(quick=args.quick, random_state=args.random_state,
                    n_samples=len(y), n_features=X.shape[1], n_classes=classes.size,
                    scaler=data.scaler)
@@ -736,6 +846,18 @@ def _compare(args):
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True,
                                random_state=args.random_state)
     folds = list(splitter.split(X, y))
+    progress_path = Path(args.output) / PROGRESS_FILE
+    checkpoint = _checkpoint_settings(args, data, models, n_folds, _report.versions())
+    done = {}
+    if args.resume:  # checked before anything in --output is touched
+        done = _load_checkpoint(progress_path, checkpoint, folds)
+        if done is None:
+            note(f"--resume: no {progress_path}, starting from the first fold")
+            done = {}
+        else:
+            note(f"--resume: {len(done)} of {len(models) * n_folds} model-folds "
+                 f"finished in {progress_path}")
+    outdir = _prepare_output(args.output, keep_progress=args.resume)
     figures = [] if args.no_figures else _figure_plan(models, args.quick)
     if any(m in TORCH_MODELS for m in models):
         _limit_torch_threads(args.torch_threads)  # the figures' nets (this process)
@@ -753,13 +875,26 @@ def _compare(args):
 
         relu_kernel(X[:2], depth=1)  # load the kernel engine outside the fit times
     progress = _Progress(len(models) * n_folds + len(figures), args.quiet)
+    progress.update(len(done))
+    in_order = sorted(done, key=lambda mk: (models.index(mk[0]), mk[1]))
+    checkpoints = _report.ProgressFile(progress_path, checkpoint,
+                                       [done[mk] for mk in in_order])
+    saved = [len(done)]
+
+    def save(res):
+        checkpoints.append({key: res[key] for key in _RECORD_KEYS})
+        saved[0] += 1
+
+    args.interrupt_note = lambda: (f"{saved[0]} finished model-folds kept in "
+                                   f"{progress_path}; rerun with --resume to continue")
     try:
         results = _cross_validate_all(models, estimators, X, y, folds, args.n_jobs,
-                                      progress, args.torch_threads)
+                                      progress, args.torch_threads, done, save)
         summary = _summary(results, models, n_folds)
         figure_paths = _make_figures(figures, ctx, data, folds, outdir, progress,
                                      args.quick) if figures else {}
     finally:
+        checkpoints.close()
         progress.close()
 
     for m in models:
@@ -815,6 +950,8 @@ def _compare(args):
             "net": NET, "kernel": KERNEL, "per_fold": agreement,
             "mean": float(np.mean(agreement)), "std": float(np.std(agreement))},
         "figures": {k: v.name for k, v in figure_paths.items()},
+        "progress_file": PROGRESS_FILE,
+        "resumed": [list(mk) for mk in in_order],
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "wall_time": None,
     }
@@ -1212,7 +1349,8 @@ def build_parser():
         epilog="models: " + "; ".join(f"{k}: {v.description}" for k, v in
                                        MODELS.items())
                + ". Exit status: 0 done, 1 data or runtime error, 2 bad argument, "
-               "130 interrupted (no results.json is left behind).")
+               "130 interrupted (no results.json is left behind; the finished "
+               "model-folds stay in progress.jsonl for --resume).")
     cmp.add_argument("--dataset", metavar="NAME|PATH",
                      help="digits (default, ships with scikit-learn), fashion-mnist "
                           "(raw IDX files, see skntk.datasets.load_fashion_mnist), "
@@ -1242,6 +1380,10 @@ def build_parser():
                      help="report folder (./skntk-report)")
     cmp.add_argument("--random-state", type=_int, default=0, metavar="S",
                      help="seeds folds, subsampling and the nets (0)")
+    cmp.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run: reuse the model-folds "
+                          "finished in --output's progress.jsonl (the settings must "
+                          "match) and run only the others")
     cmp.add_argument("--quick", action="store_true",
                      help="smaller data, 3 folds, narrower and shorter-trained nets: "
                           "a smoke test in seconds")
@@ -1275,8 +1417,9 @@ def main(argv=None):
         print(f"skntk {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"\nskntk {args.command}: interrupted; no results.json written",
-              file=sys.stderr)
+        hint = getattr(args, "interrupt_note", None)
+        print(f"\nskntk {args.command}: interrupted; no results.json written"
+              + (f"; {hint()}" if hint is not None else ""), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

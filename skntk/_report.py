@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write_text", "format_table", "versions", "write_csv", "write_json"]
+__all__ = ["ProgressFile", "atomic_write_text", "format_table", "read_progress",
+           "versions", "write_csv", "write_json"]
 
 #: Bumped when the layout of results.json changes.
 SCHEMA_VERSION = 1
@@ -103,6 +104,84 @@ def _csv_cell(value):
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     return value
+
+
+# --------------------------------------------------------------------------- #
+# the progress file: one JSON line per finished (model, fold), for --resume
+# --------------------------------------------------------------------------- #
+
+#: Bumped when the layout of the progress file changes.
+PROGRESS_VERSION = 1
+
+
+def _json_line(data):
+    return json.dumps(_jsonable(data), allow_nan=False, sort_keys=True) + "\n"
+
+
+class ProgressFile:
+    """Append-only JSON-lines checkpoint: a header line, then one line per record.
+
+    The header (``{"type": "header", ...}``) and any records carried over from
+    an earlier run are written first through :func:`atomic_write_text`; every
+    later record is one ``write`` of a whole line on an ``O_APPEND`` descriptor,
+    followed by ``fsync``. A crash can at worst leave a torn last line, which
+    :func:`read_progress` ignores.
+    """
+
+    def __init__(self, path, header, records=()):
+        self.path = Path(path)
+        text = _json_line({"type": "header", "progress_version": PROGRESS_VERSION,
+                           **header})
+        text += "".join(_json_line({"type": "record", **r}) for r in records)
+        atomic_write_text(self.path, text)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+
+    def append(self, record):
+        data = _json_line({"type": "record", **record}).encode("utf-8")
+        view = memoryview(data)
+        while view:  # one write for a line this size; loop for safety
+            view = view[os.write(self._fd, view):]
+        os.fsync(self._fd)
+
+    def close(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def read_progress(path):
+    """``(header, records)`` of a progress file; ``(None, [])`` if it is absent.
+
+    Lines that do not parse (a torn last line after a crash) are skipped. Raises
+    ``ValueError`` if the file exists but has no valid header line.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return None, []
+    header, records = None, []
+    for line in lines:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(item, dict):
+            continue
+        kind = item.pop("type", None)
+        if kind == "header" and header is None:
+            header = item
+        elif kind == "record" and header is not None:
+            records.append(item)
+    if header is None:
+        raise ValueError("has no header line (not a skntk progress file?)")
+    return header, records
 
 
 def format_table(header, rows, align=None):

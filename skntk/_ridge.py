@@ -205,10 +205,10 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 "With kernel='precomputed', X must be the square Gram matrix of the "
                 f"training samples, got shape {X.shape}.")
         dtype = self._work_dtype()
-        options = ("Options: dtype='float32' (half the memory)" if dtype == np.float64
-                   else "Options:") + (
-            ", fewer training samples, or SKNTK_MAX_MEMORY if the estimate is "
-            "wrong for this machine.")
+        options = "Options: " + ("dtype='float32' (half the memory), "
+                                 if dtype == np.float64 else "") + (
+            "solver='nystrom' (O(n * n_components) memory), fewer training "
+            "samples, or SKNTK_MAX_MEMORY if the estimate is wrong for this machine.")
         check_memory(copies * n * n * dtype.itemsize,
                      f"The {n} x {n} {dtype.name} Gram matrix"
                      + (f" and the solver's workspace ({copies} such arrays)"
@@ -361,7 +361,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if n_iter == _NYSTROM_MAX_ITER:
             warnings.warn(f"Conjugate gradients did not reach tol={self.tol} in "
                           f"{n_iter} iterations; increase alpha or tol.",
-                          ConvergenceWarning, stacklevel=4)
+                          ConvergenceWarning, stacklevel=5)
         self.X_fit_ = self.centers_ = centers
         self.support_ = idx
         self.n_iter_ = n_iter
@@ -398,7 +398,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 f"The Gram matrix plus alpha * I is singular (smallest eigenvalue "
                 f"{lam[0] + alpha:.3g} with alpha={alpha!r}); eigenvalues below "
                 f"{tiny:.3g} were floored at 0, so the solution is "
-                "ill-determined. Increase alpha.", UserWarning, stacklevel=4)
+                "ill-determined. Increase alpha.", UserWarning, stacklevel=5)
 
     def _cholesky(self, K, X, sw, alpha):
         """Cholesky factor of K + (alpha + jitter) I, escalating jitter if needed."""
@@ -434,7 +434,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not numerically "
                 f"positive definite (duplicate or nearly parallel samples?); added "
                 f"jitter={jitter:.3g} to its diagonal. Increase alpha to at least "
-                "that to silence this warning.", UserWarning, stacklevel=4)
+                "that to silence this warning.", UserWarning, stacklevel=5)
             return U.T, jitter
         warnings.warn(
             f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not positive "
@@ -442,7 +442,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             "it is not a valid kernel matrix (a precomputed kernel that is not "
             "positive semi-definite?). Solving the indefinite system exactly through "
             "its eigendecomposition instead (as KernelRidge falls back to least "
-            "squares); return_std is unavailable.", UserWarning, stacklevel=4)
+            "squares); return_std is unavailable.", UserWarning, stacklevel=5)
         return None, 0.0
 
     def _warn_if_ill_conditioned(self, U, anorm, alpha):
@@ -457,7 +457,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 f"(reciprocal condition number {rcond:.2g}, {U.dtype.name} eps "
                 f"{eps:.2g}): the dual weights, and predictions away from the "
                 "training points, may carry large rounding errors. Increase alpha.",
-                UserWarning, stacklevel=5)
+                UserWarning, stacklevel=6)
 
     def _weighted_gram(self, X, sw, copies=1):
         K = self._train_gram(X, copies)
