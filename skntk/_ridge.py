@@ -36,6 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _blocked
 from ._memory import check_memory
 from ._ntk import MAX_DEPTH, _relu_kernel, relu_kernel_diag
 
@@ -108,7 +109,30 @@ def _sym_norm1_from_lower(K):
 
 
 def _solve_triangular_lower(L, B):
+    if _blocked.is_large(L.shape[0]):  # L = U', U = L.T is Fortran-ordered
+        return _blocked.solve_upper(L.T, B, trans=True)
     return linalg.solve_triangular(L, B, lower=True, check_finite=False)
+
+
+def _cho_solve_upper(U, Y):
+    """(U'U)^-1 Y for the Fortran-ordered upper factor U."""
+    if _blocked.is_large(U.shape[0]):
+        return _blocked.solve_upper(U, _blocked.solve_upper(U, Y, trans=True))
+    return linalg.cho_solve((U, False), Y, check_finite=False)
+
+
+def _cholesky_upper_inplace(A):
+    """U with A = U'U, in the memory of the Fortran-ordered A (upper triangle
+    read; the strict lower one is zeroed)."""
+    n = A.shape[0]
+    if not _blocked.is_large(n):
+        return linalg.cholesky(A, lower=False, overwrite_a=True, check_finite=False)
+    _blocked.cholesky_upper_inplace(A)
+    for j0 in range(0, n, 2048):  # zero below the diagonal, column block by block
+        j1 = min(n, j0 + 2048)
+        for j in range(j0, j1):
+            A[j + 1:, j] = 0
+    return A
 
 
 class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
@@ -311,7 +335,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             del K
         if solver == "cholesky" and self.L_ is not None:
             # L_.T is the Fortran-ordered upper factor: solved without a copy
-            coef = linalg.cho_solve((self.L_.T, False), y, check_finite=False)
+            coef = _cho_solve_upper(self.L_.T, y)
             self.eigenvalues_ = self.eigenvectors_ = None
         else:
             if solver == "cholesky":  # indefinite: exact solve through eigh
@@ -411,7 +435,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             # K.T is a Fortran-ordered view of the same memory, which LAPACK
             # factors in place (a C-ordered K would be copied); its upper
             # triangle is K's lower one. K.T = U'U, and L_ = U.T (a view).
-            U = linalg.cholesky(K.T, lower=False, overwrite_a=True, check_finite=False)
+            U = _cholesky_upper_inplace(K.T)
             self._log(f"Cholesky factorisation in {time.perf_counter() - t0:.1f} s")
             self._warn_if_ill_conditioned(U, anorm, alpha)
             return U.T, 0.0
@@ -426,8 +450,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             Kj = K.copy()
             Kj.flat[:: n + 1] += alpha + jitter
             try:
-                U = linalg.cholesky(Kj.T, lower=False, overwrite_a=True,
-                                    check_finite=False)
+                U = _cholesky_upper_inplace(Kj.T)
             except linalg.LinAlgError:
                 continue
             warnings.warn(
@@ -447,6 +470,8 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
 
     def _warn_if_ill_conditioned(self, U, anorm, alpha):
         """Warn when K + alpha I is numerically singular (LAPACK's pocon)."""
+        if _blocked.is_large(U.shape[0]):  # pocon's LP64 indexing: skipped
+            return
         pocon = linalg.get_lapack_funcs("pocon", (U,))
         rcond, info = pocon(U, anorm, uplo="U")
         eps = np.finfo(U.dtype).eps
@@ -559,7 +584,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         n = U.shape[0]
 
         def solve(v):
-            return linalg.cho_solve((U, False), v, check_finite=False)
+            return _cho_solve_upper(U, v)
 
         op = LinearOperator((n, n), matvec=solve, dtype=U.dtype)
         v0 = np.ones(n)

@@ -481,3 +481,27 @@ def test_cv_over_training_times_is_gcv_of_the_flow():
         NTKRegressorCV(training_times=[-1.0]).fit(X, y)
     with pytest.raises(ValueError, match="scoring='accuracy'"):
         NTKClassifierCV(training_times=[1.0], scoring="accuracy").fit(X, y > 0)
+
+
+def test_blocked_cholesky_path_equals_lapack(monkeypatch):
+    """Above 2**31 elements (n > 46340) the factorisation and solves run in
+    column blocks (LAPACK's LP64 interface crashes there); force that path on a
+    small problem and compare with scipy's LAPACK path."""
+    import skntk._blocked as blocked
+
+    rng = np.random.default_rng(0)
+    X, Y, Xt = rng.normal(size=(700, 6)), rng.normal(size=(700, 2)), rng.normal(
+        size=(9, 6))
+    ref = NTKRegressor(alpha=0.1, depth=2).fit(X, Y)
+    monkeypatch.setattr(blocked, "LARGE", 1000)
+    monkeypatch.setattr(blocked, "_BLOCK", 128)
+    big = NTKRegressor(alpha=0.1, depth=2).fit(X, Y)
+    assert blocked.is_large(700)
+    assert_allclose(big.L_, ref.L_, rtol=1e-10, atol=1e-12)
+    for a, b in zip(big.predict(Xt, return_std=True), ref.predict(Xt, return_std=True)):
+        assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert_allclose(big.gram_min_eigenvalue(), ref.gram_min_eigenvalue(), rtol=1e-6)
+    # not positive definite: the same escalation (jitter, warning) as LAPACK's
+    Xd = np.vstack([X, X[:5]])
+    with pytest.warns(UserWarning, match="jitter"):
+        NTKRegressor(alpha=0.0, depth=2).fit(Xd, np.ones(len(Xd)))
