@@ -35,7 +35,8 @@ def cholesky_upper_inplace(A, block=None):
         j1 = min(n, j0 + block)
         if j0:
             top = A[:j0, j0:j1]  # U[:J, J], computed
-            A[j0:j1, j0:] -= top.T @ A[:j0, j0:]
+            with np.errstate(all="ignore"):  # the unfilled lower part of the block
+                A[j0:j1, j0:] -= top.T @ A[:j0, j0:]
         try:
             D = linalg.cholesky(np.triu(A[j0:j1, j0:j1]), lower=False,
                                 check_finite=False)

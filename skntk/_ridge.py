@@ -45,6 +45,9 @@ __all__ = ["NTKClassifier", "NTKClassifierCV", "NTKRegressor", "NTKRegressorCV"]
 # Relative jitter (times the mean of the Gram's diagonal) tried, in order, when
 # K + alpha * I is not numerically positive definite.
 _JITTER = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4)
+# LAPACK's 32-bit (LP64) workspace size of eigh (driver "evd", 1 + 6n + 2n^2
+# elements) overflows from n = 32767 on.
+_EIGH_MAX_N = 32766
 # Conjugate gradient iterations of solver="nystrom" (FALKON needs tens).
 _NYSTROM_MAX_ITER = 500
 
@@ -229,10 +232,16 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 "With kernel='precomputed', X must be the square Gram matrix of the "
                 f"training samples, got shape {X.shape}.")
         dtype = self._work_dtype()
-        options = "Options: " + ("dtype='float32' (half the memory), "
-                                 if dtype == np.float64 else "") + (
-            "solver='nystrom' (O(n * n_components) memory), fewer training "
-            "samples, or SKNTK_MAX_MEMORY if the estimate is wrong for this machine.")
+        if isinstance(self, _BaseNTKRidgeCV):
+            options = ("Options: fewer training samples, NTKRegressor/NTKClassifier "
+                       "with dtype='float32' or solver='nystrom', or SKNTK_MAX_MEMORY "
+                       "if the estimate is wrong for this machine.")
+        else:
+            options = "Options: " + ("dtype='float32' (half the memory), "
+                                     if dtype == np.float64 else "") + (
+                "solver='nystrom' (O(n * n_components) memory), fewer training "
+                "samples, or SKNTK_MAX_MEMORY if the estimate is wrong for this "
+                "machine.")
         check_memory(copies * n * n * dtype.itemsize,
                      f"The {n} x {n} {dtype.name} Gram matrix"
                      + (f" and the solver's workspace ({copies} such arrays)"
@@ -292,9 +301,13 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                              "not take kernel='precomputed'.")
         return self.solver
 
+    def _input_dtypes(self):
+        # a float32 precomputed Gram is not upcast (twice its memory) on the way in
+        return [np.float64, np.float32] if self.kernel == "precomputed" else np.float64
+
     def _validate_X(self, X, reset):
         try:
-            return validate_data(self, X, reset=reset, dtype=np.float64,
+            return validate_data(self, X, reset=reset, dtype=self._input_dtypes(),
                                  ensure_min_samples=2 if reset else 1)
         except ValueError as exc:
             if reset or self.kernel != "precomputed" or "is expecting" not in str(exc):
@@ -311,8 +324,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         dtype = self._work_dtype()
         n = X.shape[0]
         self._n_train = n
-        if self.kernel != "precomputed":
-            self.X_fit_ = X
+        self.X_fit_ = None if self.kernel == "precomputed" else X
         sw = None
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
@@ -321,9 +333,11 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             y = y * sw[:, None]
         y = np.asarray(y, dtype=dtype)
         self._t_fit = self.training_time
+        if solver == "eigh":
+            self._check_eigh_size(n)
         if solver == "nystrom":
             return self._fit_nystrom(X, y, sw, alpha)
-        self.centers_ = self.n_iter_ = None
+        self.centers_ = self.support_ = self.n_iter_ = None
         self._nystrom = False
         K = self._weighted_gram(X, sw, copies=1 if solver == "cholesky" else 3)
         self._sqrt_sw = sw
@@ -331,16 +345,16 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self._n_outputs_total = y.shape[1] * (n if sw is None else float(sw @ sw))
         self._clamp = True
         if solver == "cholesky":
+            # on failure _cholesky refills K with the (weighted) Gram
             self.L_, self.jitter_ = self._cholesky(K, X, sw, alpha)
-            del K
         if solver == "cholesky" and self.L_ is not None:
+            del K
             # L_.T is the Fortran-ordered upper factor: solved without a copy
             coef = _cho_solve_upper(self.L_.T, y)
             self.eigenvalues_ = self.eigenvectors_ = None
         else:
             if solver == "cholesky":  # indefinite: exact solve through eigh
                 self._clamp = False
-                K = self._weighted_gram(X, sw, copies=3)
             lam, Q = self._eigh(K)
             del K
             self._Qty = Q.T @ y
@@ -399,9 +413,18 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self._y_kinv_y = None
         return beta
 
+    def _check_eigh_size(self, n):
+        if n > _EIGH_MAX_N:
+            raise ValueError(
+                f"The eigendecomposition (solver='eigh', training_time, the CV "
+                f"estimators) supports at most {_EIGH_MAX_N} training samples here "
+                f"(LAPACK's 32-bit workspace size overflows), got {n}. Use "
+                "solver='cholesky' or solver='nystrom', or fewer samples.")
+
     def _eigh(self, K):
         # K.T: a Fortran-ordered view of K, decomposed without a copy; its upper
         # triangle is K's lower one, the part the Gram routine fills
+        self._check_eigh_size(K.shape[0])
         t0 = time.perf_counter()
         lam, Q = linalg.eigh(K.T, lower=False, overwrite_a=True, check_finite=False,
                              driver="evd")
@@ -441,18 +464,20 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             return U.T, 0.0
         except linalg.LinAlgError:
             pass
-        # The failed factorisation overwrote K: rebuild it once, keep it intact.
-        del K
-        K = self._weighted_gram(X, sw, copies=2)
+        # The failed factorisation overwrote K: rebuild the Gram once, keep it
+        # intact, and refill K (the caller's buffer) from it for each attempt,
+        # so at most two n x n arrays are alive.
+        fresh = self._weighted_gram(X, sw, copies=2)
         scale = float(np.mean(np.abs(diag))) or 1.0
         for rel in _JITTER:
             jitter = rel * scale
-            Kj = K.copy()
-            Kj.flat[:: n + 1] += alpha + jitter
+            np.copyto(K, fresh)
+            K.flat[:: n + 1] += alpha + jitter
             try:
-                U = _cholesky_upper_inplace(Kj.T)
+                U = _cholesky_upper_inplace(K.T)
             except linalg.LinAlgError:
                 continue
+            del fresh
             warnings.warn(
                 f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not numerically "
                 f"positive definite (duplicate or nearly parallel samples?); added "
@@ -466,6 +491,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             "positive semi-definite?). Solving the indefinite system exactly through "
             "its eigendecomposition instead (as KernelRidge falls back to least "
             "squares); return_std is unavailable.", UserWarning, stacklevel=5)
+        np.copyto(K, fresh)  # the Gram again, for the eigen solver
         return None, 0.0
 
     def _warn_if_ill_conditioned(self, U, anorm, alpha):
@@ -543,6 +569,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if self.eigenvectors_ is None:
             raise ValueError("staged_predict needs the eigendecomposition: refit "
                              "with solver='eigh' (or set training_time).")
+        if not self._clamp:
+            raise ValueError("staged_predict needs a positive semi-definite Gram "
+                             "matrix; this fit's was indefinite.")
         times = [float(t) for t in training_times]
         if any(not (t >= 0) for t in times):
             raise ValueError(f"training_times must all be >= 0, got {times}.")
@@ -606,8 +635,8 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         check_is_fitted(self)
         if self._y_kinv_y is None:
             raise ValueError("generalization_bound needs the converged exact "
-                             "solution; refit with training_time=None and "
-                             "solver='cholesky' or 'eigh'.")
+                             "solution (no finite training time, not "
+                             "solver='nystrom').")
         b = np.sqrt(np.maximum(self._y_kinv_y, 0.0) / self._n_train)
         return float(b[0]) if b.shape == (1,) else b
 
@@ -739,7 +768,7 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         -------
         self : NTKRegressor
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True,
+        X, y = validate_data(self, X, y, dtype=self._input_dtypes(), multi_output=True,
                              y_numeric=True, ensure_min_samples=2)
         y2 = np.asarray(y, dtype=np.float64)
         ravel = y2.ndim == 1
@@ -903,7 +932,8 @@ tol, random_state, dtype, verbose
         -------
         self : NTKClassifier
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        X, y = validate_data(self, X, y, dtype=self._input_dtypes(),
+                             ensure_min_samples=2)
         Y = self._encode(y)
         self._alpha_fit = float(self.alpha)
         self.dual_coef_ = self._fit_targets(X, Y, sample_weight, alpha=self._alpha_fit)
@@ -985,6 +1015,10 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
                              f"> 0, got {self.alphas!r}.")
         return alphas
 
+    @staticmethod
+    def _row_blocks(n, rows=1024):
+        return [slice(i, min(n, i + rows)) for i in range(0, n, rows)]
+
     def _time_grid(self):
         if self.training_times is None:
             return None
@@ -1007,9 +1041,9 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         times = self._time_grid()
         n = X.shape[0]
         self._n_train = n
-        if self.kernel != "precomputed":
-            self.X_fit_ = X
-        lam, Q = self._eigh(self._train_gram(X))
+        self.X_fit_ = None if self.kernel == "precomputed" else X
+        self._check_eigh_size(n)
+        lam, Q = self._eigh(self._train_gram(X, copies=3))
         self._sqrt_sw = None
         self._clamp = True
         self._n_outputs_total = Y.size
@@ -1018,15 +1052,17 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         if times is not None:
             return self._gcv_fit(Y, lam, alphas, times)
         self._t_fit = self.training_time_ = None
-        Q2 = Q * Q
         scores, errors = [], []
         for alpha in alphas:
             g = _filter(lam, alpha, None, 1)
             coef = Q @ (g[:, None] * self._Qty)
-            resid = coef / (Q2 @ g)[:, None]  # y_i - (LOO prediction of i)
+            G_diag = np.concatenate([(Q[r] ** 2) @ g for r in self._row_blocks(n)])
+            resid = coef / G_diag[:, None]  # y_i - (LOO prediction of i)
             scores.append(score_fn(Y, resid))
             errors.append(resid**2)
-        best = int(np.argmax(scores))
+        scores_arr = np.asarray(scores)
+        ties = np.flatnonzero(scores_arr == scores_arr.max())
+        best = int(ties[np.argmin(alphas[ties])])  # ties go to the smallest alpha
         self.alpha_ = self._alpha_fit = float(alphas[best])
         self.best_score_ = float(scores[best])
         if self.store_cv_results:
@@ -1056,12 +1092,16 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
                 gcv[a, j] = np.mean(resid**2) / max(1.0 - h.sum() / n, 1e-12) ** 2
         a, j = np.unravel_index(np.argmin(gcv), gcv.shape)
         self.alpha_ = self._alpha_fit = float(alphas[a])
-        self.training_time_ = self._t_fit = float(times[j])
+        self.training_time_ = float(times[j])
+        # t = inf is the converged ridge solution (std and bound available)
+        self._t_fit = None if math.isinf(self.training_time_) else self.training_time_
         self.best_score_ = -float(gcv[a, j])
         if self.store_cv_results:
             self.cv_results_ = gcv
-        self._y_kinv_y = None
-        return self._spectral_coef(self.alpha_, self._t_fit)
+        coef = self._spectral_coef(self.alpha_, self._t_fit)
+        self._y_kinv_y = (np.einsum("ij,ij->j", Y, coef) if self._t_fit is None
+                          else None)
+        return coef
 
 
 class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
@@ -1127,7 +1167,7 @@ class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
         -------
         self : NTKRegressorCV
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True,
+        X, y = validate_data(self, X, y, dtype=self._input_dtypes(), multi_output=True,
                              y_numeric=True, ensure_min_samples=2)
         Y = np.asarray(y, dtype=np.float64)
         ravel = Y.ndim == 1
@@ -1208,7 +1248,8 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
         -------
         self : NTKClassifierCV
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        X, y = validate_data(self, X, y, dtype=self._input_dtypes(),
+                             ensure_min_samples=2)
         Y = self._encode(y)
         if self.scoring == "accuracy" and self.training_times is not None:
             raise ValueError("scoring='accuracy' needs leave-one-out predictions, "

@@ -505,3 +505,43 @@ def test_blocked_cholesky_path_equals_lapack(monkeypatch):
     Xd = np.vstack([X, X[:5]])
     with pytest.warns(UserWarning, match="jitter"):
         NTKRegressor(alpha=0.0, depth=2).fit(Xd, np.ones(len(Xd)))
+
+
+def test_review_fixes_cv_inf_time_stale_attributes_and_ties(data):
+    X, Y, Xt = data
+    y = Y[:, 0]
+    # GCV choosing t = inf is the converged model: std and bound available
+    cv = NTKRegressorCV(alphas=[0.1], training_times=[np.inf]).fit(X, y)
+    ref = NTKRegressor(alpha=0.1).fit(X, y)
+    assert_allclose(cv.predict(Xt, return_std=True)[1],
+                    ref.predict(Xt, return_std=True)[1], rtol=1e-8)
+    assert_allclose(cv.generalization_bound(), ref.generalization_bound(), rtol=1e-8)
+    # a refit with another solver or a precomputed kernel drops stale state
+    est = NTKRegressor(solver="nystrom", n_components=10).fit(X, y)
+    est.set_params(solver="cholesky").fit(X, y)
+    assert est.support_ is None and est.centers_ is None
+    est.set_params(kernel="precomputed").fit(relu_kernel(X), y)
+    assert est.X_fit_ is None
+    # accuracy ties go to the smallest alpha, whatever the order given
+    Xc, yc = load_digits(return_X_y=True)
+    a = NTKClassifierCV(alphas=[1e-2, 1e-4, 1e-3], scoring="accuracy").fit(
+        Xc[:80], yc[:80])
+    b = NTKClassifierCV(alphas=[1e-4, 1e-3, 1e-2], scoring="accuracy").fit(
+        Xc[:80], yc[:80])
+    assert a.alpha_ == b.alpha_
+    # a float32 precomputed Gram stays float32 on the way in
+    K32 = relu_kernel(X.astype(np.float32))
+    pre = NTKRegressor(kernel="precomputed", dtype="float32").fit(K32, y)
+    assert pre.L_.dtype == np.float32
+
+
+def test_eigh_refuses_sizes_beyond_lapack_workspace(data, monkeypatch):
+    import skntk._ridge as ridge
+
+    X, Y, _ = data
+    monkeypatch.setattr(ridge, "_EIGH_MAX_N", 30)  # really 32766
+    for est in (NTKRegressor(solver="eigh"), NTKRegressor(training_time=1.0),
+                NTKRegressorCV()):
+        with pytest.raises(ValueError, match="at most 30 training samples"):
+            est.fit(X, Y)
+    NTKRegressor().fit(X, Y)  # Cholesky has no such limit
