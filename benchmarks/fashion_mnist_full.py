@@ -9,7 +9,8 @@ Run from the repository root::
 ``tune`` chooses the preprocessing, depth, b_std and alpha on a split of the
 *training* file only (the first n-train images fit, the last n-val images
 validate), with one eigendecomposition per kernel so every alpha is cheap.
-``final`` fits ``NTKClassifier(dtype="float32")`` on the training images and
+``final`` fits ``NTKClassifier(dtype="float32")`` (exact Cholesky, or
+``--solver nystrom --n-components M``) on the training images and
 reports test accuracy (the test file is touched only here), wall time and
 peak resident memory.
 """
@@ -89,14 +90,17 @@ def final(args):
     alpha = args.rel_alpha * float(np.mean(relu_kernel_diag(A, depth=args.depth,
                                                             b_std=args.b_std)))
     clf = NTKClassifier(alpha=alpha, depth=args.depth, b_std=args.b_std,
-                        dtype="float32", verbose=1)
+                        dtype="float32", verbose=1, solver=args.solver,
+                        n_components=args.n_components, random_state=0)
     clf.fit(A, y)
     t_fit = time.perf_counter() - t0
     acc = np.mean(clf.predict(B) == yt)
     t_all = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"n_train={len(y)} depth={args.depth} b_std={args.b_std} alpha={alpha:.4g} "
-          f"(= {args.rel_alpha:g} x mean diagonal) "
+          f"(= {args.rel_alpha:g} x mean diagonal) solver={args.solver}"
+          + (f" n_components={args.n_components} (CG iterations {clf.n_iter_})"
+             if args.solver == "nystrom" else "") + " "
           f"preprocess={args.preprocess} dtype=float32 jitter={clf.jitter_:.3g}")
     print(f"test accuracy {acc:.4f} | load+fit {t_fit:.0f} s | total {t_all:.0f} s | "
           f"peak RSS {peak:.2f} GiB")
@@ -121,6 +125,9 @@ def main(argv=None):
     f.add_argument("--rel-alpha", type=float, required=True,
                    help="alpha relative to the mean of the Gram's diagonal")
     f.add_argument("--preprocess", required=True)
+    f.add_argument("--solver", default="cholesky", choices=["cholesky", "nystrom"])
+    f.add_argument("--n-components", type=int, default=1000,
+                   help="Nyström centres (with --solver nystrom)")
     args = p.parse_args(argv)
     (tune if args.cmd == "tune" else final)(args)
 
