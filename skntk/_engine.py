@@ -24,6 +24,7 @@ a scalar libm call and several times slower.
 import math
 import os
 import threading
+from collections import namedtuple
 
 import numba
 import numpy as np
@@ -44,37 +45,52 @@ INV2PI = 1.0 / (2.0 * math.pi)
 
 # Cephes atan.c, double precision: atan(x) = x + x z P(z) / Q(z), z = x^2,
 # for |x| <= 0.66, and pi/4 + atan((x - 1) / (x + 1)) above.
-_P0 = -8.750608600031904122785e-1
-_P1 = -1.615753718733365076637e1
-_P2 = -7.500855792314704667340e1
-_P3 = -1.228866684490136173410e2
-_P4 = -6.485021904942025371773e1
-_Q0 = 2.485846490142306297962e1
-_Q1 = 1.650270098316988542046e2
-_Q2 = 4.328810604912902668951e2
-_Q3 = 4.853903996359136964868e2
-_Q4 = 1.945506571482613964425e2
+_P = (-8.750608600031904122785e-1, -1.615753718733365076637e1,
+      -7.500855792314704667340e1, -1.228866684490136173410e2,
+      -6.485021904942025371773e1)
+_Q = (2.485846490142306297962e1, 1.650270098316988542046e2,
+      4.328810604912902668951e2, 4.853903996359136964868e2,
+      1.945506571482613964425e2)
 _PIO4_LO = math.pi / 4 + 0.5 * 6.123233995736765886130e-17
+
+# Every constant of the recursion, in the precision it runs in. Passing them
+# as an argument (instead of Python float literals, which numba types as
+# float64) keeps a float32 recursion in float32, twice as many lanes per
+# vector instruction; the same code compiles once per precision.
+Consts = namedtuple("Consts", "zero half one two pi inv_pi inv2pi thresh pio4 "
+                              "p0 p1 p2 p3 p4 q0 q1 q2 q3 q4")
+
+
+def consts(dtype):
+    """The recursion's constants as scalars of ``dtype``."""
+    t = np.dtype(dtype).type
+    return Consts(*(t(v) for v in (0.0, 0.5, 1.0, 2.0, PI, 1.0 / PI, INV2PI, 0.66,
+                                   _PIO4_LO) + _P + _Q))
+
+
+C64 = consts(np.float64)
+C32 = consts(np.float32)
 
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
 @njit(inline="always", **_JIT)
-def _atan_frac(num, den):
+def _atan_frac(num, den, C):
     """atan(num / den) for 0 <= num <= den, den > 0; branch-free (selects only)
     so that loops over it vectorise, and with a single division for the
     argument reduction: atan(x) = pi/4 + atan((num - den) / (num + den))."""
-    big = num > 0.66 * den
-    y = (num - den) / (num + den) if big else num / den
-    base = _PIO4_LO if big else 0.0
+    big = num > C.thresh * den
+    # select the operands, not the quotients: one division per lane
+    y = (num - den if big else num) / (num + den if big else den)
+    base = C.pio4 if big else C.zero
     z = y * y
-    p = (((_P0 * z + _P1) * z + _P2) * z + _P3) * z + _P4
-    q = ((((z + _Q0) * z + _Q1) * z + _Q2) * z + _Q3) * z + _Q4
+    p = (((C.p0 * z + C.p1) * z + C.p2) * z + C.p3) * z + C.p4
+    q = ((((z + C.q0) * z + C.q1) * z + C.q2) * z + C.q3) * z + C.q4
     return base + (y + y * (z * p / q))
 
 
 @njit(inline="always", **_JIT)
-def _angle(om, op):
+def _angle(om, op, C):
     """theta, pi - theta, sin and cos from om = 1 - cos and op = 1 + cos.
 
     theta / 2 = atan(sin / (1 + cos)) below pi / 2 and (pi - theta) / 2 =
@@ -82,36 +98,37 @@ def _angle(om, op):
     pi) keep their relative precision.
     """
     s = math.sqrt(om * op)
-    neg = om > 1.0
-    t = 2.0 * _atan_frac(s, om if neg else op)
-    theta = PI - t if neg else t
-    pt = t if neg else PI - t
-    c = op - 1.0 if neg else 1.0 - om
+    neg = om > C.one
+    t = C.two * _atan_frac(s, om if neg else op, C)
+    theta = C.pi - t if neg else t
+    pt = t if neg else C.pi - t
+    c = op - C.one if neg else C.one - om
     return theta, pt, s, c
 
 
 @njit(inline="always", **_JIT)
-def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2):
+def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     """One ReLU layer followed by a Dense layer, for one pair of inputs.
 
     ``ri``, ``rj`` are sqrt(S_l(x, x)), sqrt(S_l(y, y)) and ``(v, u)`` the unit
     2-vector (w r / sqrt(2), b) / sqrt(S_{l+1}(x, x)) of each row at the next
-    layer. Returns S_{l+1}, T_{l+1} and (om, op) at layer l + 1.
+    layer. Returns S_{l+1}, T_{l+1} and (om, op) at layer l + 1. Every
+    argument has the precision of the constants ``C``.
     """
-    theta, pt, s, c = _angle(om, op)
+    theta, pt, s, c = _angle(om, op, C)
     P = ri * rj
-    S = w2 * P * (s + pt * c) * INV2PI + b2
-    T = S + w2 * T * pt * INV2PI
+    S = w2 * P * (s + pt * c) * C.inv2pi + b2
+    T = S + w2 * T * pt * C.inv2pi
     # cos at the next layer is vi vj J / pi + ui uj with J = sin + (pi - theta) cos,
     # so 1 - cos = |(vi, ui) - (vj, uj)|^2 / 2 + vi vj (pi - J) / pi: a sum of
     # non-negative terms, with pi - J = pi (1 - cos) - (sin - theta cos).
-    g = PI * om - (s - theta * c)
+    g = C.pi * om - (s - theta * c)
     dv = vi - vj
     du = ui - uj
     # g is ~theta^2 but carries an absolute error ~eps theta: clamp at 0 so a
     # rounding-level negative value cannot reach the square root
-    omn = min(max(0.5 * (dv * dv + du * du) + vi * vj * g * (1.0 / PI), 0.0), 1.0)
-    return S, T, omn, 2.0 - omn
+    omn = min(max(C.half * (dv * dv + du * du) + vi * vj * g * C.inv_pi, C.zero), C.one)
+    return S, T, omn, C.two - omn
 
 
 @njit(inline="always", **_JIT)
@@ -131,57 +148,89 @@ def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
 
 @njit(parallel=True, **_JIT)
 def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-         out_ntk, out_nngp, want_ntk, want_nngp):
+         out_ntk, out_nngp, want_ntk, want_nngp, C):
     """Turn a tile of Gram products into NTK / NNGP values, in place in out.
 
     G[r, j] = <Xs[i0 + r], Ys[j]>. The cosine of the augmented first-layer
     inputs is ax[i] ay[j] G + bx[i] by[j]; rx[l, i] = sqrt(S_{l+1}(x_i, x_i))
     and (vx, ux)[l, i] the unit 2-vectors of :func:`_step` (row 0 unused).
-    With ``sym`` only j <= i0 + r is written (the lower triangle).
+    With ``sym`` only j <= i0 + r is written (the lower triangle). The
+    recursion runs in the precision of ``C`` (and of the per-row arrays,
+    ``w2``, ``b2`` and ``tau``); explicit differences are summed in float64.
     """
     nrows = G.shape[0]
+    if not sym:
+        for r in prange(nrows):
+            _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
+                      w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C)
+        return
+    # triangle rows grow in length: pair the k-th shortest with the k-th
+    # longest so that every parallel iteration does the same work
+    for k in prange((nrows + 1) // 2):
+        _tile_row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
+                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C)
+        if nrows - 1 - k != k:
+            _tile_row(nrows - 1 - k, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by,
+                      ry, vy, uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C)
+
+
+@njit(**_JIT)
+def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
+                out_ntk, out_nngp, want_ntk, want_nngp, C):
+    """:func:`tile` on the calling thread: for small tiles, where waking the
+    thread pool costs more than the work."""
+    for r in range(G.shape[0]):
+        _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
+                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C)
+
+
+@njit(**_JIT)
+def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
+              out_ntk, out_nngp, want_ntk, want_nngp, C):
+    """Row r of :func:`tile`."""
     depth = rx.shape[0] - 1
-    for r in prange(nrows):
-        i = i0 + r
-        m = i + 1 if sym else G.shape[1]
-        om = np.empty(m)
-        op = np.empty(m)
-        T = np.empty(m)
-        S = np.empty(m)
-        axi = ax[i]
-        bxi = bx[i]
-        r0 = rx[0, i]
+    i = i0 + r
+    m = i + 1 if sym else G.shape[1]
+    om = np.empty_like(ry[0, :m])
+    op = np.empty_like(om)
+    T = np.empty_like(om)
+    S = np.empty_like(om)
+    axi = ax[i]
+    bxi = bx[i]
+    r0 = rx[0, i]
+    for j in range(m):
+        c = min(max(axi * ay[j] * G[r, j] + bxi * by[j], -C.one), C.one)
+        om[j] = C.one - c
+        op[j] = C.one + c
+        T[j] = r0 * ry[0, j] * c
+    for layer in range(depth):
+        ri = rx[layer, i]
+        vi = vx[layer + 1, i]
+        ui = ux[layer + 1, i]
         for j in range(m):
-            c = min(max(axi * ay[j] * G[r, j] + bxi * by[j], -1.0), 1.0)
-            om[j] = 1.0 - c
-            op[j] = 1.0 + c
-            T[j] = r0 * ry[0, j] * c
-        for layer in range(depth):
-            ri = rx[layer, i]
-            vi = vx[layer + 1, i]
-            ui = ux[layer + 1, i]
-            for j in range(m):
-                S[j], T[j], om[j], op[j] = _step(
-                    om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
-                    ui, uy[layer + 1, j], w2, b2)
-        # Pairs within tau of parallel or antiparallel: redo from explicit rows.
+            S[j], T[j], om[j], op[j] = _step(
+                om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
+                ui, uy[layer + 1, j], w2, b2, C)
+    # Pairs within tau of parallel or antiparallel: redo from explicit rows.
+    for j in range(m):
+        if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > C.one - tau:
+            om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
+            o = om[j]
+            p = op[j]
+            t = r0 * ry[0, j] * (p - C.one if o > C.one else C.one - o)
+            s = t
+            for layer in range(depth):
+                s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
+                                   vx[layer + 1, i], vy[layer + 1, j],
+                                   ux[layer + 1, i], uy[layer + 1, j], w2, b2, C)
+            S[j] = s
+            T[j] = t
+    if want_ntk:
         for j in range(m):
-            if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > 1.0 - tau:
-                o, p = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
-                t = r0 * ry[0, j] * (p - 1.0 if o > 1.0 else 1.0 - o)
-                s = t
-                for layer in range(depth):
-                    s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
-                                       vx[layer + 1, i], vy[layer + 1, j],
-                                       ux[layer + 1, i], uy[layer + 1, j], w2, b2)
-                S[j] = s
-                T[j] = t
-        if want_ntk:
-            for j in range(m):
-                out_ntk[i, j] = T[j]
-        if want_nngp:
-            for j in range(m):
-                out_nngp[i, j] = S[j]
+            out_ntk[i, j] = T[j]
+    if want_nngp:
+        for j in range(m):
+            out_nngp[i, j] = S[j]
 
 
 @njit(parallel=True, **_JIT)
@@ -197,17 +246,35 @@ def mirror_lower(K):
                     K[j, i] = K[i, j]
 
 
-@njit(parallel=True, **_JIT)
+# reassociation lets the sums vectorise (inputs hold no NaN; a square that
+# overflows to inf only happens for rows that the caller rescales)
+_FAST = dict(fastmath={"reassoc", "nsz", "nnan"}, **_JIT)
+
+
+@njit(inline="always", **_FAST)
+def _row_norm(X, i):
+    acc = 0.0
+    for k in range(X.shape[1]):
+        v = np.float64(X[i, k])
+        acc += v * v
+    return math.sqrt(acc)
+
+
+@njit(parallel=True, **_FAST)
 def row_norms(X):
     """Euclidean norms of the rows of X, accumulated in float64."""
-    n, d = X.shape
-    out = np.empty(n)
-    for i in prange(n):
-        acc = 0.0
-        for k in range(d):
-            v = np.float64(X[i, k])
-            acc += v * v
-        out[i] = math.sqrt(acc)
+    out = np.empty(X.shape[0])
+    for i in prange(X.shape[0]):
+        out[i] = _row_norm(X, i)
+    return out
+
+
+@njit(**_FAST)
+def row_norms_serial(X):
+    """:func:`row_norms` on the calling thread, for small X."""
+    out = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        out[i] = _row_norm(X, i)
     return out
 
 
@@ -223,7 +290,7 @@ def _first_layer(G, r, j, Xs, i, axi, bxi, Ys, ayj, byj, tau):
 
 @njit(parallel=True, **_JIT)
 def gram_with_gradient(G, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-                       sym, K, dK):
+                       sym, K, dK, C):
     """NNGP and NTK with their derivatives w.r.t. log(w_std) and log(b_std).
 
     Scalar forward-mode differentiation alongside the same recursion (the
@@ -254,7 +321,7 @@ def gram_with_gradient(G, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2
                 daj[p] = (dw2[p] * (a_j - b2) / w2 if w2 > 0.0 else 0.0) + db2[p]
                 dT[p] = dS[p]
             for layer in range(depth):
-                theta, pt, s, c = _angle(om, op)
+                theta, pt, s, c = _angle(om, op, C)
                 P = rx[layer, i] * ry[layer, j]
                 Edot = pt * INV2PI
                 E = P * (s + pt * c) * INV2PI
@@ -272,7 +339,7 @@ def gram_with_gradient(G, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2
                     daj[p] = 0.5 * dw2[p] * a_j + 0.5 * w2 * daj[p] + db2[p]
                 S, T, om, op = _step(om, op, T, rx[layer, i], ry[layer, j],
                                      vx[layer + 1, i], vy[layer + 1, j],
-                                     ux[layer + 1, i], uy[layer + 1, j], w2, b2)
+                                     ux[layer + 1, i], uy[layer + 1, j], w2, b2, C)
                 a_i = rx[layer + 1, i] * rx[layer + 1, i]
                 a_j = ry[layer + 1, j] * ry[layer + 1, j]
             K[i, j, 0] = S

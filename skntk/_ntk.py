@@ -24,6 +24,18 @@ _SAFE_RANGE = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-
 # GEMM's rounding error delta gives an angle error of about delta / theta.
 _TAU = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-3}
 _MIN_TILE_BYTES = 1 << 18
+# Below this many elementwise operations a call stays on the calling thread:
+# waking numba's thread pool costs about as much as the work.
+_SERIAL_WORK = 1 << 17
+
+
+def _row_norms(Xs):
+    from . import _engine
+
+    if Xs.size < _SERIAL_WORK:
+        return _engine.row_norms_serial(Xs)
+    with _engine.LOCK:
+        return _engine.row_norms(Xs)
 
 
 # Deeper than this the recursion's cost (linear in depth) is the only thing
@@ -86,20 +98,25 @@ class _Rows:
     """
 
     def __init__(self, X, dtype, depth, w_std, b_std):
-        from . import _engine
-
         Xs = np.asarray(X, dtype=dtype, order="C")
         lo, hi = _SAFE_RANGE[dtype]
-        maxabs = np.max(np.abs(Xs), axis=1).astype(np.float64) if Xs.size else np.zeros(len(Xs))
+        nrm = _row_norms(Xs)
         scale = np.ones(len(Xs))
-        if np.any((maxabs > hi) | ((maxabs < lo) & (maxabs > 0))):
-            # exact: multiplying by 2^-e changes no mantissa
-            scale = np.ldexp(1.0, np.frexp(np.where(maxabs > 0, maxabs, 1.0))[1])
-            Xs = (Xs / scale[:, None].astype(dtype)).astype(dtype, copy=False)
+        # max|x| <= |x| <= sqrt(d) max|x|: only rows whose norm is outside
+        # [lo sqrt(d), hi] (or 0, or inf) can have entries outside [lo, hi]
+        maybe = ~((nrm >= lo * math.sqrt(max(1, Xs.shape[1]))) & (nrm <= hi))
+        if np.any(maybe) and Xs.shape[1]:
+            maxabs = np.zeros(len(Xs))
+            maxabs[maybe] = np.max(np.abs(Xs[maybe]), axis=1)
+            out = (maxabs > hi) | ((maxabs < lo) & (maxabs > 0))
+            if np.any(out):
+                # exact: multiplying by 2^-e changes no mantissa
+                scale = np.where(out, np.ldexp(1.0, np.frexp(np.where(out, maxabs, 1.0))[1]),
+                                 1.0)
+                Xs = (Xs / scale[:, None].astype(dtype)).astype(dtype, copy=False)
+                nrm = _row_norms(Xs)
         d = Xs.shape[1]
         wd = w_std / math.sqrt(d)
-        with _engine.LOCK:
-            nrm = _engine.row_norms(Xs)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             rho_s = np.hypot(wd * nrm, b_std / scale)  # rho / scale
             pos = rho_s > 0
@@ -129,6 +146,23 @@ class _Rows:
         self.v = v
         self.u = u
 
+    def fits_float32(self):
+        """Whether the recursion can run in float32 for these rows: every
+        norm, unit-vector entry and kernel value stays far from float32's
+        overflow and from its subnormals (checked with margins of 1e8)."""
+        def ok(a, lo, hi):
+            a = np.abs(a)
+            return bool(np.all((a == 0) | ((a >= lo) & (a <= hi))))
+
+        return (ok(self.rho, 1e-15, 1e15) and ok(self.v, 1e-30, 1.0)
+                and ok(self.u, 1e-30, 1.0) and ok(self.alpha, 1e-30, 1e30)
+                and ok(self.beta, 1e-30, 1.0) and ok(self.diag[1], 0.0, 1e30))
+
+    def engine_args(self, ct):
+        """(Xs, alpha, beta, rho, v, u) with the per-row arrays in ``ct``."""
+        return (self.Xs,) + tuple(np.ascontiguousarray(a, dtype=ct) for a in (
+            self.alpha, self.beta, self.rho, self.v, self.u))
+
 
 def _diag_from_rho(rho, w_std):
     """Closed-form diagonal (nngp, ntk): at angle 0, E = S / 2 and Edot = 1 / 2."""
@@ -140,7 +174,8 @@ def _diag_from_rho(rho, w_std):
 
 
 def _tile_rows(n_rows, n_cols, itemsize, working_memory):
-    """Rows per tile: working_memory MiB, at most an eighth of the output."""
+    """Rows per tile: working_memory MiB, at most an eighth of the output
+    (progress is reported per tile), at least 256 KiB."""
     if working_memory is None:
         budget = max(_MIN_TILE_BYTES, min(get_config()["working_memory"] * 2**20,
                                           n_rows * n_cols * itemsize // 8))
@@ -183,10 +218,14 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         Standard deviations of the weights and the biases (>= 0).
     dtype : {None, numpy.float32, numpy.float64}, default=None
         Output and GEMM precision. ``None``: float32 when every input is
-        float32, else float64. The elementwise recursion always runs in
-        float64.
+        float32, else float64. The elementwise recursion runs in the same
+        precision (in float64 for float32 output whose magnitudes come within
+        1e8 of float32's limits); explicit differences of nearly parallel
+        rows are always summed in float64.
     working_memory : float, default=None
-        Size in MiB of the tile of Gram products held besides the output.
+        Size in MiB of the block of output rows computed at a time (one GEMM
+        written into the output, then one parallel pass turning it into
+        kernel values in place; no memory besides the output is needed).
         ``None``: scikit-learn's ``working_memory``, at most an eighth of the
         output, at least 256 KiB.
 
@@ -249,21 +288,33 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     out_ntk = np.empty((n, m), dtype) if want_ntk else np.empty((1, 1), dtype)
     out_nngp = np.empty((n, m), dtype) if want_nngp else np.empty((1, 1), dtype)
     rows = _tile_rows(n, m, dtype.itemsize, working_memory)
-    buf = np.empty(rows * m, dtype)
+    # The GEMM of each tile is written straight into the output rows it
+    # becomes: the engine reads row i of the products before it overwrites
+    # row i with kernel values, so no buffer besides the output is needed.
+    target = out_ntk if want_ntk else out_nngp
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
+    # float32 output: the recursion runs in float32 (twice the vector lanes)
+    # unless some magnitude would leave float32's comfortable range
+    hyper_ok = all(v == 0 or 1e-30 <= v <= 1e30 for v in (w2, b2))
+    ct = np.dtype(np.float32 if dtype == np.float32 and hyper_ok and rx.fits_float32()
+                  and (sym or ry.fits_float32()) else np.float64)
+    C = _engine.C32 if ct == np.float32 else _engine.C64
+    args_x = rx.engine_args(ct)
+    args_y = args_x if sym else ry.engine_args(ct)
+    w2c, b2c, tau = ct.type(w2), ct.type(b2), ct.type(_TAU[dtype])
     total = n * (n + 1) // 2 if sym else n * m
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
-        G = buf[: (i1 - i0) * cols].reshape(i1 - i0, cols)
+        G = target[i0:i1, :cols]
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
+        work = G.shape[0] * (i1 if sym else m) * (depth + 1)
+        tile = _engine.tile_serial if work < _SERIAL_WORK else _engine.tile
         with _engine.LOCK:
-            _engine.tile(G, i0, sym, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
-                         ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u, w2, b2,
-                         _TAU[dtype], out_ntk, out_nngp, want_ntk, want_nngp)
+            tile(G, i0, sym, *args_x, *args_y, w2c, b2c, tau,
+                 out_ntk, out_nngp, want_ntk, want_nngp, C)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
-    del buf
     outs = []
     for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
         if want:
@@ -330,7 +381,7 @@ def relu_kernel_with_gradient(X, Y=None, *, depth=1, w_std=1.0, b_std=0.0):
         _engine.gram_with_gradient(G, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
                                    ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u,
                                    float(w_std) ** 2, float(b_std) ** 2, _TAU[dtype],
-                                   sym, K, dK)
+                                   sym, K, dK, _engine.C64)
     if sym:
         iu = np.triu_indices(n, 1)
         K[iu] = K[iu[1], iu[0]]

@@ -173,3 +173,30 @@ def test_rows_whose_kernel_overflows_get_a_clear_error():
         relu_kernel(X)
     with pytest.raises(ValueError, match="overflow"):
         relu_kernel_diag(np.full((2, 2), 1e30, dtype=np.float32))
+
+
+@pytest.mark.parametrize("c, w_std, b_std, engine32", [
+    (1.0, 1.0, 0.1, True),     # the float32 recursion
+    (1e-20, 1.0, 0.0, False),  # norms near float32's subnormals: float64 recursion
+    (1e16, 1.0, 0.0, False),   # kernel values within 1e8 of float32's overflow
+    (1.0, 1e-3, 1e16, False),  # b_std**2 = 1e32 leaves float32's comfortable range
+])
+def test_float32_output_matches_float64_whichever_recursion_runs(c, w_std, b_std, engine32):
+    """float32 output runs the recursion in float32 unless magnitudes come
+    within 1e8 of float32's limits; both give float64's values to float32
+    accuracy, nearly parallel pairs included."""
+    from skntk._ntk import _Rows
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6))
+    X[1] = X[0] * (1 + 1e-6)  # nearly parallel: refined from explicit rows
+    X32 = (c * X).astype(np.float32)
+    kw = dict(depth=3, w_std=w_std, b_std=b_std)
+    rows = _Rows(X32, np.dtype(np.float32), 3, w_std, b_std)
+    assert (rows.fits_float32() and b_std**2 <= 1e30) == engine32
+    for Y in (None, X32[::-1][:17]):
+        K32 = relu_kernel(X32, Y, **kw)
+        K64 = relu_kernel(X32.astype(np.float64),
+                          None if Y is None else Y.astype(np.float64), **kw)
+        assert K32.dtype == np.float32
+        np.testing.assert_allclose(K32, K64, rtol=5e-6, atol=5e-6 * np.abs(K64).max())
