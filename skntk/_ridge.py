@@ -138,6 +138,13 @@ def _cholesky_upper_inplace(A):
     return A
 
 
+def _cuda_free_bytes(device):
+    """Free memory in bytes on a CUDA device."""
+    import torch
+
+    return torch.cuda.mem_get_info(device)[0]
+
+
 class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
     """Shared fit/predict machinery; the estimators stay thin."""
 
@@ -153,12 +160,13 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "dtype": [None, StrOptions({"float32", "float64"}), type],
+        "device": [None, str],
         "verbose": ["verbose"],
     }
 
     def __init__(self, alpha=1.0, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
                  solver="auto", training_time=None, n_components=1000, tol=1e-6,
-                 random_state=None, dtype=None, verbose=0):
+                 random_state=None, dtype=None, device=None, verbose=0):
         self.alpha = alpha
         self.kernel = kernel
         self.depth = depth
@@ -170,6 +178,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
         self.dtype = dtype
+        self.device = device
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -218,6 +227,12 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if self.training_time is not None and math.isnan(self.training_time):
             raise ValueError("training_time must be None or a number >= 0, got nan.")
 
+    def _check_square(self, X):
+        if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
+            raise ValueError(
+                "With kernel='precomputed', X must be the square Gram matrix of the "
+                f"training samples, got shape {X.shape}.")
+
     def _train_gram(self, X, copies=1):
         """A new Gram matrix (work dtype) that fit may overwrite.
 
@@ -227,10 +242,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         for the memory check made before allocating.
         """
         n = X.shape[0]
-        if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
-            raise ValueError(
-                "With kernel='precomputed', X must be the square Gram matrix of the "
-                f"training samples, got shape {X.shape}.")
+        self._check_square(X)
         dtype = self._work_dtype()
         if isinstance(self, _BaseNTKRidgeCV):
             options = ("Options: fewer training samples, NTKRegressor/NTKClassifier "
@@ -339,6 +351,10 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             return self._fit_nystrom(X, y, sw, alpha)
         self.centers_ = self.support_ = self.n_iter_ = None
         self._nystrom = False
+        if self.device is not None:
+            coef = self._fit_torch(X, y, sw, alpha, solver)
+            if coef is not None:
+                return coef
         K = self._weighted_gram(X, sw, copies=1 if solver == "cholesky" else 3)
         self._sqrt_sw = sw
         # N of the loss normalisation: the number of (weighted) target entries
@@ -364,6 +380,87 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         # y' (K + alpha I)^-1 y per target, for the generalization bound
         self._y_kinv_y = (np.einsum("ij,ij->j", y, coef)
                           if self.training_time is None else None)
+        if sw is not None:
+            coef *= sw[:, None]
+        return coef
+
+    def _fit_torch(self, X, y, sw, alpha, solver):
+        """The Gram matrix and its Cholesky factor with torch on ``device``;
+        the factor and the dual weights come back to the host, where
+        predictions run. None when K + alpha I is not positive definite even
+        with jitter: the caller then solves on the host."""
+        from . import _torch_kernel
+
+        if solver != "cholesky":
+            raise ValueError(
+                f"device={self.device!r} computes the Gram matrix and its Cholesky "
+                "factor with torch: it needs solver='cholesky' (or 'auto') and "
+                f"training_time=None, got solver={self.solver!r}, "
+                f"training_time={self.training_time!r}. Use device=None for the "
+                "eigen solver.")
+        self._check_square(X)
+        dev = _torch_kernel.resolve_kernel_device(self.device)
+        dtype = self._work_dtype()
+        n = X.shape[0]
+        check_memory(n * n * dtype.itemsize, f"The {n} x {n} {dtype.name} Cholesky "
+                     "factor (copied back from the device)",
+                     "Options: dtype='float32', solver='nystrom', fewer training "
+                     "samples, or SKNTK_MAX_MEMORY if the estimate is wrong.")
+        if dev.type == "cuda":
+            free = _cuda_free_bytes(dev)
+            if 2 * n * n * dtype.itemsize > free:
+                raise MemoryError(
+                    f"The {n} x {n} {dtype.name} Gram matrix and its Cholesky factor "
+                    f"need {2 * n * n * dtype.itemsize / 2**30:.1f} GiB on {dev}, "
+                    f"which has {free / 2**30:.1f} GiB free. Options: "
+                    "dtype='float32', solver='nystrom', fewer training samples.")
+        import torch
+
+        t0 = time.perf_counter()
+        if self.kernel == "precomputed":
+            K = torch.tensor(np.ascontiguousarray(X, dtype=dtype), device=dev)
+        else:
+            K = _torch_kernel.gram_lower(X, **self._kernel_kwargs(), dtype=dtype,
+                                         device=dev)
+        if sw is not None:
+            w = torch.tensor(sw, dtype=K.dtype, device=dev)
+            K *= w[:, None]
+            K *= w[None, :]
+        self._log(f"Gram matrix {n} x {n} ({dtype.name}) on {dev} in "
+                  f"{time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        scale = float(K.diagonal().abs().mean()) or 1.0
+        L, jitter = _torch_kernel.cholesky_lower(
+            K, alpha, (0.0,) + tuple(rel * scale for rel in _JITTER))
+        if L is None:
+            del K
+            warnings.warn(
+                f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not positive "
+                f"definite, even with jitter {_JITTER[-1] * scale:.3g}: solving on the "
+                "host instead, whose solver falls back to an exact "
+                "eigendecomposition for indefinite matrices.", UserWarning, stacklevel=5)
+            return None
+        if jitter:
+            warnings.warn(
+                f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not numerically "
+                f"positive definite (duplicate or nearly parallel samples?); added "
+                f"jitter={jitter:.3g} to its diagonal. Increase alpha to at least "
+                "that to silence this warning.", UserWarning, stacklevel=5)
+        del K
+        Y = torch.tensor(y, device=dev)
+        coef = torch.cholesky_solve(Y, L).cpu().numpy()
+        # C-ordered lower (torch factors are column-major): L_.T is the Fortran
+        # upper factor that the host solves read without a copy
+        self.L_ = L.contiguous().cpu().numpy()
+        del L
+        self._log(f"Cholesky factorisation and solve on {dev} in "
+                  f"{time.perf_counter() - t0:.1f} s")
+        self.jitter_ = jitter
+        self.eigenvalues_ = self.eigenvectors_ = None
+        self._sqrt_sw = sw
+        self._n_outputs_total = y.shape[1] * (n if sw is None else float(sw @ sw))
+        self._clamp = True
+        self._y_kinv_y = np.einsum("ij,ij->j", y, coef)
         if sw is not None:
             coef *= sw[:, None]
         return coef
@@ -698,6 +795,15 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         checks that the Gram fits in the available memory (or the
         ``SKNTK_MAX_MEMORY`` environment variable, e.g. "8GiB") and raises
         MemoryError with the options that would fit otherwise.
+    device : {None, "cpu", "cuda", "auto"} or str, default=None
+        None: the Gram matrix comes from skntk's CPU engine and is factored
+        by LAPACK (the fastest choice on a CPU). A torch device ("cuda",
+        "cuda:1", "auto" for CUDA when available, "cpu"): the Gram matrix is
+        computed in row blocks and factored with torch on that device, and
+        the factor and dual weights are copied back to the host, where
+        ``predict`` runs. The device needs memory for two n x n arrays (Gram
+        and factor). Only for the Cholesky solver (``training_time=None``);
+        torch is imported only then.
     verbose : int, default=0
         If > 0, show a progress bar over the Gram matrix and log the
         factorisation time (to stderr).
@@ -889,7 +995,7 @@ class NTKClassifier(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidge):
     Parameters
     ----------
     alpha, kernel, depth, w_std, b_std, solver, training_time, n_components, \
-tol, random_state, dtype, verbose
+tol, random_state, dtype, device, verbose
         As in :class:`NTKRegressor`.
 
     Attributes
@@ -978,7 +1084,7 @@ tol, random_state, dtype, verbose
 class _BaseNTKRidgeCV(_BaseNTKRidge):
     _parameter_constraints: dict = {
         key: value for key, value in _BaseNTKRidge._parameter_constraints.items()
-        if key not in ("alpha", "solver", "training_time", "dtype", "verbose")
+        if key not in ("alpha", "solver", "training_time", "dtype", "device", "verbose")
     }
     _parameter_constraints.update(
         alphas=["array-like", Interval(Real, 0, None, closed="neither")],
@@ -990,6 +1096,7 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
     solver = "eigh"
     training_time = None
     dtype = None
+    device = None
     verbose = 0
 
     def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, training_times=None,
@@ -1282,6 +1389,10 @@ def _check_estimator_instances():
         NTKRegressor(solver="nystrom", n_components=10, random_state=0),
         NTKClassifier(solver="nystrom", n_components=10, random_state=0),
         NTKRegressor(dtype="float32", depth=2),
+        # the torch path of device= (on the CPU here; CUDA machines run the
+        # same code with device="cuda")
+        NTKRegressor(device="cpu", depth=2),
+        NTKClassifier(device="cpu", kernel="precomputed"),
         NTKRegressorCV(),
         NTKRegressorCV(kernel="precomputed"),
         NTKClassifierCV(),
