@@ -91,7 +91,8 @@ def final(args):
                                                             b_std=args.b_std)))
     clf = NTKClassifier(alpha=alpha, depth=args.depth, b_std=args.b_std,
                         dtype="float32", verbose=1, solver=args.solver,
-                        n_components=args.n_components, random_state=0)
+                        n_components=args.n_components, random_state=0,
+                        device=args.device)
     clf.fit(A, y)
     t_fit = time.perf_counter() - t0
     acc = np.mean(clf.predict(B) == yt)
@@ -101,7 +102,8 @@ def final(args):
           f"(= {args.rel_alpha:g} x mean diagonal) solver={args.solver}"
           + (f" n_components={args.n_components} (CG iterations {clf.n_iter_})"
              if args.solver == "nystrom" else "") + " "
-          f"preprocess={args.preprocess} dtype=float32 jitter={clf.jitter_:.3g}")
+          f"preprocess={args.preprocess} dtype=float32 device={args.device} "
+          f"jitter={clf.jitter_:.3g}")
     print(f"test accuracy {acc:.4f} | load+fit {t_fit:.0f} s | total {t_all:.0f} s | "
           f"peak RSS {peak:.2f} GiB")
 
@@ -128,6 +130,9 @@ def main(argv=None):
     f.add_argument("--solver", default="cholesky", choices=["cholesky", "nystrom"])
     f.add_argument("--n-components", type=int, default=1000,
                    help="Nyström centres (with --solver nystrom)")
+    f.add_argument("--device", default=None,
+                   help="torch device for the Gram and its factor (e.g. cuda); "
+                        "default: skntk's CPU engine")
     args = p.parse_args(argv)
     (tune if args.cmd == "tune" else final)(args)
 

@@ -347,12 +347,19 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self._t_fit = self.training_time
         if solver == "eigh":
             self._check_eigh_size(n)
+        if self.device is not None and solver != "cholesky":
+            raise ValueError(
+                f"device={self.device!r} computes the Gram matrix and its Cholesky "
+                "factor with torch: it needs solver='cholesky' (or 'auto') and "
+                f"training_time=None, got solver={self.solver!r}, "
+                f"training_time={self.training_time!r}. Use device=None for the "
+                "other solvers.")
         if solver == "nystrom":
             return self._fit_nystrom(X, y, sw, alpha)
         self.centers_ = self.support_ = self.n_iter_ = None
         self._nystrom = False
         if self.device is not None:
-            coef = self._fit_torch(X, y, sw, alpha, solver)
+            coef = self._fit_torch(X, y, sw, alpha)
             if coef is not None:
                 return coef
         K = self._weighted_gram(X, sw, copies=1 if solver == "cholesky" else 3)
@@ -384,20 +391,13 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             coef *= sw[:, None]
         return coef
 
-    def _fit_torch(self, X, y, sw, alpha, solver):
+    def _fit_torch(self, X, y, sw, alpha):
         """The Gram matrix and its Cholesky factor with torch on ``device``;
         the factor and the dual weights come back to the host, where
         predictions run. None when K + alpha I is not positive definite even
         with jitter: the caller then solves on the host."""
         from . import _torch_kernel
 
-        if solver != "cholesky":
-            raise ValueError(
-                f"device={self.device!r} computes the Gram matrix and its Cholesky "
-                "factor with torch: it needs solver='cholesky' (or 'auto') and "
-                f"training_time=None, got solver={self.solver!r}, "
-                f"training_time={self.training_time!r}. Use device=None for the "
-                "eigen solver.")
         self._check_square(X)
         dev = _torch_kernel.resolve_kernel_device(self.device)
         dtype = self._work_dtype()

@@ -120,6 +120,7 @@ def test_the_users_arrays_are_untouched_and_read_only_input_works():
 
 @pytest.mark.parametrize("kw, match", [
     (dict(solver="eigh"), "solver='cholesky'"),
+    (dict(solver="nystrom", n_components=5), "solver='cholesky'"),
     (dict(training_time=3.0), "training_time=None"),
     (dict(device="tpu-nonexistent"), "device|Expected one of"),
 ])
