@@ -164,6 +164,16 @@ class _Rows:
             self.alpha, self.beta, self.rho, self.v, self.u))
 
 
+def _recursion_dtype(dtype, w2, b2, rx, ry):
+    """Precision of the elementwise recursion: float32 for float32 output
+    (twice the vector lanes) unless some magnitude would leave float32's
+    comfortable range, else float64."""
+    hyper_ok = all(v == 0 or 1e-30 <= v <= 1e30 for v in (w2, b2))
+    use32 = (dtype == np.float32 and hyper_ok and rx.fits_float32()
+             and (ry is rx or ry.fits_float32()))
+    return np.dtype(np.float32 if use32 else np.float64)
+
+
 def _diag_from_rho(rho, w_std):
     """Closed-form diagonal (nngp, ntk): at angle 0, E = S / 2 and Edot = 1 / 2."""
     with np.errstate(over="ignore"):  # callers check against the dtype's max
@@ -293,11 +303,7 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     # row i with kernel values, so no buffer besides the output is needed.
     target = out_ntk if want_ntk else out_nngp
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
-    # float32 output: the recursion runs in float32 (twice the vector lanes)
-    # unless some magnitude would leave float32's comfortable range
-    hyper_ok = all(v == 0 or 1e-30 <= v <= 1e30 for v in (w2, b2))
-    ct = np.dtype(np.float32 if dtype == np.float32 and hyper_ok and rx.fits_float32()
-                  and (sym or ry.fits_float32()) else np.float64)
+    ct = _recursion_dtype(dtype, w2, b2, rx, ry)
     C = _engine.C32 if ct == np.float32 else _engine.C64
     args_x = rx.engine_args(ct)
     args_y = args_x if sym else ry.engine_args(ct)

@@ -2,7 +2,7 @@
 
 Used by the kernel ridge estimators' ``device`` option (a GPU, typically).
 Everything that is not elementwise work on a block comes from
-:mod:`skntk._ntk`: validation, the per-row quantities (:class:`skntk._ntk._Rows`:
+:mod:`skntk._ntk`: hyperparameter checks, the per-row quantities (:class:`skntk._ntk._Rows`:
 exact power-of-two rescaling, norms, unit 2-vectors, the closed-form diagonal),
 the tolerance for nearly parallel pairs and the rule for when float32 output
 may run the recursion in float32. The recursion below is
@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 
-from ._ntk import _TAU, _Rows
+from ._ntk import _TAU, _check_hyper, _recursion_dtype, _Rows
 
 __all__ = ["cholesky_lower", "gram_lower", "resolve_kernel_device"]
 
@@ -122,14 +122,15 @@ def gram_lower(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype,
     filled, which is all :func:`cholesky_lower` reads. ``progress(done,
     total)`` is called after each block.
     """
+    _check_hyper(depth, w_std, b_std, kernel)
+    if kernel not in ("ntk", "nngp"):
+        raise ValueError(f"kernel must be 'ntk' or 'nngp', got {kernel!r}.")
     dtype = np.dtype(dtype)
     sym = Y is None
     rows_x = _Rows(X, dtype, depth, w_std, b_std)
     rows_y = rows_x if sym else _Rows(Y, dtype, depth, w_std, b_std)
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
-    hyper_ok = all(v == 0 or 1e-30 <= v <= 1e30 for v in (w2, b2))
-    work = np.dtype(np.float32 if dtype == np.float32 and hyper_ok and rows_x.fits_float32()
-                    and rows_y.fits_float32() else np.float64)
+    work = _recursion_dtype(dtype, w2, b2, rows_x, rows_y)
     tdtype = _TORCH_DTYPES[dtype]
     rx = _DeviceRows(rows_x, tdtype, _TORCH_DTYPES[work], device)
     ry = rx if sym else _DeviceRows(rows_y, tdtype, _TORCH_DTYPES[work], device)

@@ -185,7 +185,7 @@ def test_float32_output_matches_float64_whichever_recursion_runs(c, w_std, b_std
     """float32 output runs the recursion in float32 unless magnitudes come
     within 1e8 of float32's limits; both give float64's values to float32
     accuracy, nearly parallel pairs included."""
-    from skntk._ntk import _Rows
+    from skntk._ntk import _recursion_dtype, _Rows
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 6))
@@ -193,7 +193,8 @@ def test_float32_output_matches_float64_whichever_recursion_runs(c, w_std, b_std
     X32 = (c * X).astype(np.float32)
     kw = dict(depth=3, w_std=w_std, b_std=b_std)
     rows = _Rows(X32, np.dtype(np.float32), 3, w_std, b_std)
-    assert (rows.fits_float32() and b_std**2 <= 1e30) == engine32
+    work = _recursion_dtype(np.dtype(np.float32), w_std**2, b_std**2, rows, rows)
+    assert (work == np.float32) == engine32
     for Y in (None, X32[::-1][:17]):
         K32 = relu_kernel(X32, Y, **kw)
         K64 = relu_kernel(X32.astype(np.float64),
