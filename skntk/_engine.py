@@ -198,8 +198,12 @@ def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2,
     axi = ax[i]
     bxi = bx[i]
     r0 = rx[0, i]
+    lim = C.one - tau
+    near = 0  # pairs to refine below; usually none, and their pass is skipped
     for j in range(m):
-        c = min(max(axi * ay[j] * G[r, j] + bxi * by[j], -C.one), C.one)
+        raw = axi * ay[j] * G[r, j] + bxi * by[j]
+        near += abs(raw) > lim
+        c = min(max(raw, -C.one), C.one)
         om[j] = C.one - c
         op[j] = C.one + c
         T[j] = r0 * ry[0, j] * c
@@ -211,9 +215,10 @@ def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2,
             S[j], T[j], om[j], op[j] = _step(
                 om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
                 ui, uy[layer + 1, j], w2, b2, C)
-    # Pairs within tau of parallel or antiparallel: redo from explicit rows.
-    for j in range(m):
-        if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > C.one - tau:
+    # Pairs within tau of parallel or antiparallel: redo from explicit rows
+    # (G is intact: this row of the output is written only below).
+    for j in range(m if near else 0):
+        if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
             om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
             o = om[j]
             p = op[j]

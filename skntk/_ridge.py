@@ -138,6 +138,15 @@ def _cholesky_upper_inplace(A):
     return A
 
 
+def _warn_jitter(alpha, jitter):
+    """The warning of a fit that had to add jitter (points at the user's fit)."""
+    warnings.warn(
+        f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not numerically "
+        f"positive definite (duplicate or nearly parallel samples?); added "
+        f"jitter={jitter:.3g} to its diagonal. Increase alpha to at least "
+        "that to silence this warning.", UserWarning, stacklevel=6)
+
+
 def _cuda_free_bytes(device):
     """Free memory in bytes on a CUDA device."""
     import torch
@@ -441,11 +450,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 "eigendecomposition for indefinite matrices.", UserWarning, stacklevel=5)
             return None
         if jitter:
-            warnings.warn(
-                f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not numerically "
-                f"positive definite (duplicate or nearly parallel samples?); added "
-                f"jitter={jitter:.3g} to its diagonal. Increase alpha to at least "
-                "that to silence this warning.", UserWarning, stacklevel=5)
+            _warn_jitter(alpha, jitter)
         del K
         Y = torch.tensor(y, device=dev)
         coef = torch.cholesky_solve(Y, L).cpu().numpy()
@@ -575,11 +580,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             except linalg.LinAlgError:
                 continue
             del fresh
-            warnings.warn(
-                f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not numerically "
-                f"positive definite (duplicate or nearly parallel samples?); added "
-                f"jitter={jitter:.3g} to its diagonal. Increase alpha to at least "
-                "that to silence this warning.", UserWarning, stacklevel=5)
+            _warn_jitter(alpha, jitter)
             return U.T, jitter
         warnings.warn(
             f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not positive "
