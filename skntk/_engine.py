@@ -244,11 +244,21 @@ def mirror_lower(K):
     n = K.shape[0]
     bs = 64
     nb = (n + bs - 1) // bs
-    for bi in prange(nb):
-        for bj in range(bi + 1):
-            for i in range(bi * bs, min(n, (bi + 1) * bs)):
-                for j in range(bj * bs, min(i, (bj + 1) * bs)):
-                    K[j, i] = K[i, j]
+    # block row bi holds bi + 1 blocks: pair the shortest with the longest so
+    # that the threads get equal work
+    for k in prange((nb + 1) // 2):
+        _mirror_block_row(K, k, bs)
+        if nb - 1 - k != k:
+            _mirror_block_row(K, nb - 1 - k, bs)
+
+
+@njit(inline="always", **_JIT)
+def _mirror_block_row(K, bi, bs):
+    n = K.shape[0]
+    for bj in range(bi + 1):
+        for i in range(bi * bs, min(n, (bi + 1) * bs)):
+            for j in range(bj * bs, min(i, (bj + 1) * bs)):
+                K[j, i] = K[i, j]
 
 
 # reassociation lets the sums vectorise (inputs hold no NaN; a square that
