@@ -439,6 +439,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                   f"{time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
         scale = float(K.diagonal().abs().mean()) or 1.0
+        anorm = _torch_kernel.sym_norm1_lower(K, alpha)
         L, jitter = _torch_kernel.cholesky_lower(
             K, alpha, (0.0,) + tuple(rel * scale for rel in _JITTER))
         if L is None:
@@ -460,6 +461,8 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         del L
         self._log(f"Cholesky factorisation and solve on {dev} in "
                   f"{time.perf_counter() - t0:.1f} s")
+        if not jitter:  # as on the host: LAPACK's estimate from the factor
+            self._warn_if_ill_conditioned(self.L_.T, anorm, alpha)
         self.jitter_ = jitter
         self.eigenvalues_ = self.eigenvectors_ = None
         self._sqrt_sw = sw

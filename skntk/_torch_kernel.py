@@ -22,7 +22,7 @@ import torch
 
 from ._ntk import _TAU, _check_hyper, _recursion_dtype, _Rows
 
-__all__ = ["cholesky_lower", "gram_lower", "resolve_kernel_device"]
+__all__ = ["cholesky_lower", "gram_lower", "resolve_kernel_device", "sym_norm1_lower"]
 
 _PI = math.pi
 _INV2PI = 1.0 / (2.0 * math.pi)
@@ -135,7 +135,9 @@ def gram_lower(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype,
     rx = _DeviceRows(rows_x, tdtype, _TORCH_DTYPES[work], device)
     ry = rx if sym else _DeviceRows(rows_y, tdtype, _TORCH_DTYPES[work], device)
     n, m = len(X), len(rows_y.Xs)
-    out = torch.empty((n, m), dtype=tdtype, device=device)
+    # zeros, not empty: the factorisation reads only the lower triangle, but
+    # an uninitialised upper one could hold NaN for any code that looks at it
+    out = (torch.zeros if sym else torch.empty)((n, m), dtype=tdtype, device=device)
     if block_rows is None:  # about 16 work-dtype temporaries of the block
         budget = 2**28 if device.type == "cuda" else 2**26
         block_rows = max(1, budget // (16 * max(1, m) * work.itemsize))
@@ -168,3 +170,19 @@ def cholesky_lower(K, alpha, jitters):
         return None, None
     finally:
         K.diagonal().copy_(diag)
+
+
+def sym_norm1_lower(K, alpha, block_rows=4096):
+    """1-norm of the symmetric matrix K + alpha I whose lower triangle K holds
+    (for LAPACK's condition estimate), in row blocks: column j sums the lower
+    triangle's column j and the strict lower triangle's row j."""
+    n = K.shape[0]
+    total = torch.zeros(n, dtype=torch.float64, device=K.device)
+    for r0 in range(0, n, block_rows):
+        r1 = min(n, r0 + block_rows)
+        blk = K[r0:r1, :r1].abs().tril(diagonal=r0).double()
+        total[:r1] += blk.sum(0)
+        total[r0:r1] += blk.sum(1) - blk.diagonal(offset=r0)
+    diag = K.diagonal().double()
+    total += (diag + alpha).abs() - diag.abs()
+    return float(total.max()) if n else 0.0

@@ -103,6 +103,17 @@ def test_duplicates_get_jitter_on_a_torch_device_not_nan():
     assert np.all(np.isfinite(reg.predict(X)))
 
 
+def test_ill_conditioning_warning_as_on_the_host():
+    """LAPACK's condition estimate runs on the device's factor too (1-norm of
+    K + alpha I from the device's lower triangle)."""
+    X = _data(30)[0]
+    X[1] = X[0] * (1 + 1e-9)  # nearly parallel rows: K nearly singular
+    y = X[:, 0]
+    for device in (None, "cpu"):
+        with pytest.warns(UserWarning, match="nearly singular"):
+            NTKRegressor(alpha=1e-14, depth=1, device=device).fit(X, y)
+
+
 def test_the_users_arrays_are_untouched_and_read_only_input_works():
     X, Y = _data(30)
     X.flags.writeable = False
