@@ -28,7 +28,8 @@ from collections import namedtuple
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 # numba's default OpenMP layer leaves its threads spinning after each parallel
 # loop, and they fight OpenBLAS's threads (which run the GEMM between our
@@ -57,15 +58,20 @@ _PIO4_LO = math.pi / 4 + 0.5 * 6.123233995736765886130e-17
 # as an argument (instead of Python float literals, which numba types as
 # float64) keeps a float32 recursion in float32, twice as many lanes per
 # vector instruction; the same code compiles once per precision.
+# Cephes atanf.c, single precision: atan(x) = x + x z R(z) for |x| <= tan(pi/8),
+# a polynomial (no second division) accurate to float32 rounding.
+_R = (8.05374449538e-2, -1.38776856032e-1, 1.99777106478e-1, -3.33329491539e-1)
+_TAN_PI8 = 0.4142135623730950488
+
 Consts = namedtuple("Consts", "zero half one two pi inv_pi inv2pi thresh pio4 "
-                              "p0 p1 p2 p3 p4 q0 q1 q2 q3 q4")
+                              "p0 p1 p2 p3 p4 q0 q1 q2 q3 q4 tan_pi8 r0 r1 r2 r3")
 
 
 def consts(dtype):
     """The recursion's constants as scalars of ``dtype``."""
     t = np.dtype(dtype).type
     return Consts(*(t(v) for v in (0.0, 0.5, 1.0, 2.0, PI, 1.0 / PI, INV2PI, 0.66,
-                                   _PIO4_LO) + _P + _Q))
+                                   _PIO4_LO) + _P + _Q + (_TAN_PI8,) + _R))
 
 
 C64 = consts(np.float64)
@@ -74,19 +80,35 @@ C32 = consts(np.float32)
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
 
-@njit(inline="always", **_JIT)
 def _atan_frac(num, den, C):
     """atan(num / den) for 0 <= num <= den, den > 0; branch-free (selects only)
-    so that loops over it vectorise, and with a single division for the
-    argument reduction: atan(x) = pi/4 + atan((num - den) / (num + den))."""
-    big = num > C.thresh * den
-    # select the operands, not the quotients: one division per lane
-    y = (num - den if big else num) / (num + den if big else den)
-    base = C.pio4 if big else C.zero
-    z = y * y
-    p = (((C.p0 * z + C.p1) * z + C.p2) * z + C.p3) * z + C.p4
-    q = ((((z + C.q0) * z + C.q1) * z + C.q2) * z + C.q3) * z + C.q4
-    return base + (y + y * (z * p / q))
+    so that loops over it vectorise, with a single division for the argument
+    reduction atan(x) = pi/4 + atan((num - den) / (num + den)). float64:
+    Cephes' rational approximation (1 ulp); float32: Cephes' atanf
+    polynomial, which needs no second division."""
+    raise NotImplementedError("compiled by numba only")
+
+
+@overload(_atan_frac, jit_options=dict(cache=True))
+def _atan_frac_impl(num, den, C):
+    if num == types.float32:
+        def impl32(num, den, C):
+            big = num > C.tan_pi8 * den
+            # select the operands, not the quotients: one division per lane
+            y = (num - den if big else num) / (num + den if big else den)
+            z = y * y
+            r = ((C.r0 * z + C.r1) * z + C.r2) * z + C.r3
+            return (C.pio4 if big else C.zero) + (y + y * z * r)
+        return impl32
+
+    def impl64(num, den, C):
+        big = num > C.thresh * den
+        y = (num - den if big else num) / (num + den if big else den)
+        z = y * y
+        p = (((C.p0 * z + C.p1) * z + C.p2) * z + C.p3) * z + C.p4
+        q = ((((z + C.q0) * z + C.q1) * z + C.q2) * z + C.q3) * z + C.q4
+        return (C.pio4 if big else C.zero) + (y + y * (z * p / q))
+    return impl64
 
 
 @njit(inline="always", **_JIT)
@@ -107,6 +129,17 @@ def _angle(om, op, C):
 
 
 @njit(inline="always", **_JIT)
+def _values(om, op, T, ri, rj, w2, b2, C):
+    """S_{l+1}, T_{l+1} of one pair (and theta, sin, cos of layer l): the last
+    layer needs only these, not the next layer's angle."""
+    theta, pt, s, c = _angle(om, op, C)
+    P = ri * rj
+    S = w2 * P * (s + pt * c) * C.inv2pi + b2
+    T = S + w2 * T * pt * C.inv2pi
+    return S, T, theta, s, c
+
+
+@njit(inline="always", **_JIT)
 def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     """One ReLU layer followed by a Dense layer, for one pair of inputs.
 
@@ -115,10 +148,7 @@ def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     layer. Returns S_{l+1}, T_{l+1} and (om, op) at layer l + 1. Every
     argument has the precision of the constants ``C``.
     """
-    theta, pt, s, c = _angle(om, op, C)
-    P = ri * rj
-    S = w2 * P * (s + pt * c) * C.inv2pi + b2
-    T = S + w2 * T * pt * C.inv2pi
+    S, T, theta, s, c = _values(om, op, T, ri, rj, w2, b2, C)
     # cos at the next layer is vi vj J / pi + ui uj with J = sin + (pi - theta) cos,
     # so 1 - cos = |(vi, ui) - (vj, uj)|^2 / 2 + vi vj (pi - J) / pi: a sum of
     # non-negative terms, with pi - J = pi (1 - cos) - (sin - theta cos).
@@ -207,7 +237,7 @@ def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2,
         om[j] = C.one - c
         op[j] = C.one + c
         T[j] = r0 * ry[0, j] * c
-    for layer in range(depth):
+    for layer in range(depth - 1):
         ri = rx[layer, i]
         vi = vx[layer + 1, i]
         ui = ux[layer + 1, i]
@@ -215,6 +245,9 @@ def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2,
             S[j], T[j], om[j], op[j] = _step(
                 om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
                 ui, uy[layer + 1, j], w2, b2, C)
+    ri = rx[depth - 1, i]
+    for j in range(m):  # the last layer: no next angle to propagate
+        S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ry[depth - 1, j], w2, b2, C)
     # Pairs within tau of parallel or antiparallel: redo from explicit rows
     # (G is intact: this row of the output is written only below).
     for j in range(m if near else 0):
