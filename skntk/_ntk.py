@@ -23,7 +23,7 @@ _SAFE_RANGE = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-
 # Cosines within tau of +-1 are recomputed from explicit row differences; the
 # GEMM's rounding error delta gives an angle error of about delta / theta.
 _TAU = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-3}
-_MIN_TILE_BYTES = 1 << 20
+_MIN_TILE_BYTES = 1 << 23
 # Below this many elementwise operations a call stays on the calling thread:
 # waking numba's thread pool costs about as much as the work.
 _SERIAL_WORK = 1 << 17
@@ -185,8 +185,8 @@ def _diag_from_rho(rho, w_std):
 
 def _tile_rows(n_rows, n_cols, itemsize, working_memory):
     """Rows per tile: working_memory MiB, at most an eighth of the output
-    (progress is reported per tile), at least 1 MiB (fewer thread-pool
-    launches for small outputs)."""
+    (progress is reported per tile), at least 8 MiB: below that one GEMM
+    and one thread-pool launch beat several smaller ones."""
     if working_memory is None:
         budget = max(_MIN_TILE_BYTES, min(get_config()["working_memory"] * 2**20,
                                           n_rows * n_cols * itemsize // 8))
@@ -238,7 +238,7 @@ def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         written into the output, then one parallel pass turning it into
         kernel values in place; no memory besides the output is needed).
         ``None``: scikit-learn's ``working_memory``, at most an eighth of the
-        output, at least 1 MiB.
+        output, at least 8 MiB.
 
     Returns
     -------
