@@ -190,20 +190,23 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau
     recursion runs in the precision of ``C`` (and of the per-row arrays,
     ``w2``, ``b2`` and ``tau``); explicit differences are summed in float64.
     """
-    nrows = G.shape[0]
+    nrows, ncols = G.shape
     if not sym:
         for r in prange(nrows):
+            work = np.empty((4, ncols), ry.dtype)
             _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                      w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C)
+                      w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
         return
     # triangle rows grow in length: pair the k-th shortest with the k-th
     # longest so that every parallel iteration does the same work
     for k in prange((nrows + 1) // 2):
+        work = np.empty((4, ncols), ry.dtype)
         _tile_row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C)
+                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
         if nrows - 1 - k != k:
             _tile_row(nrows - 1 - k, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by,
-                      ry, vy, uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C)
+                      ry, vy, uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp,
+                      C, work)
 
 
 @njit(**_JIT)
@@ -211,22 +214,23 @@ def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, 
                 out_ntk, out_nngp, want_ntk, want_nngp, C):
     """:func:`tile` on the calling thread: for small tiles, where waking the
     thread pool costs more than the work."""
+    work = np.empty((4, G.shape[1]), ry.dtype)
     for r in range(G.shape[0]):
         _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C)
+                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
 
 
 @njit(**_JIT)
 def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-              out_ntk, out_nngp, want_ntk, want_nngp, C):
-    """Row r of :func:`tile`."""
+              out_ntk, out_nngp, want_ntk, want_nngp, C, work):
+    """Row r of :func:`tile`; ``work`` is (4, >= row length) scratch."""
     depth = rx.shape[0] - 1
     i = i0 + r
     m = i + 1 if sym else G.shape[1]
-    om = np.empty_like(ry[0, :m])
-    op = np.empty_like(om)
-    T = np.empty_like(om)
-    S = np.empty_like(om)
+    om = work[0, :m]
+    op = work[1, :m]
+    T = work[2, :m]
+    S = work[3, :m]
     axi = ax[i]
     bxi = bx[i]
     r0 = rx[0, i]
@@ -326,6 +330,16 @@ def row_norms_serial(X):
     for i in range(X.shape[0]):
         out[i] = _row_norm(X, i)
     return out
+
+
+@njit(**_JIT)
+def in_range(a, lo, hi):
+    """Whether every entry of a is 0 or has magnitude in [lo, hi]."""
+    for x in a.ravel():
+        x = abs(x)
+        if x != 0.0 and not (lo <= x <= hi):
+            return False
+    return True
 
 
 @njit(inline="always", **_JIT)

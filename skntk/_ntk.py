@@ -24,15 +24,17 @@ _SAFE_RANGE = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-
 # GEMM's rounding error delta gives an angle error of about delta / theta.
 _TAU = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-3}
 _MIN_TILE_BYTES = 1 << 23
-# Below this many elementwise operations a call stays on the calling thread:
-# waking numba's thread pool costs about as much as the work.
-_SERIAL_WORK = 1 << 17
+# Below this many elementwise operations (pairs x layers) a tile stays on the
+# calling thread: waking numba's thread pool costs about as much as the work.
+_SERIAL_WORK = 1 << 14
+# The same for row norms, whose vectorised sum costs a fraction of a ns per entry.
+_SERIAL_ROW_ENTRIES = 1 << 20
 
 
 def _row_norms(Xs):
     from . import _engine
 
-    if Xs.size < _SERIAL_WORK:
+    if Xs.size < _SERIAL_ROW_ENTRIES:
         return _engine.row_norms_serial(Xs)
     with _engine.LOCK:
         return _engine.row_norms(Xs)
@@ -150,9 +152,7 @@ class _Rows:
         """Whether the recursion can run in float32 for these rows: every
         norm, unit-vector entry and kernel value stays far from float32's
         overflow and from its subnormals (checked with margins of 1e8)."""
-        def ok(a, lo, hi):
-            a = np.abs(a)
-            return bool(np.all((a == 0) | ((a >= lo) & (a <= hi))))
+        from ._engine import in_range as ok
 
         return (ok(self.rho, 1e-15, 1e15) and ok(self.v, 1e-30, 1.0)
                 and ok(self.u, 1e-30, 1.0) and ok(self.alpha, 1e-30, 1e30)
