@@ -16,9 +16,13 @@ terms (see :func:`_step`), so no cancellation happens anywhere. At the first
 layer ``om`` comes from a GEMM; where the cosine is within ``tau`` of +-1 it is
 recomputed from explicit differences of the (augmented, unit) input rows.
 
-The arctangent is Cephes' rational approximation (1 ulp on [0, 1]) written with
-selects only, and the layer-to-layer update uses no division, so the per-layer loops vectorise; numba's ``math.atan2`` would be
-a scalar libm call and several times slower.
+The arctangent is Cephes' rational approximation in float64 (1 ulp on [0, 1])
+and Cephes' atanf polynomial in float32, written with selects only and one
+division per lane; the layer-to-layer update uses no division, so the
+per-layer loops vectorise (numba's ``math.atan2`` would be a scalar libm call
+and several times slower). The recursion runs in the precision of its
+constants (float32 for float32 output: twice the vector lanes), and LLVM may
+fuse multiply-adds (``fastmath={"contract"}``: one rounding instead of two).
 """
 
 import math
