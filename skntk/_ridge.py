@@ -9,6 +9,7 @@ cross-kernel block and one matrix product; ``predict(X, return_std=True)``
 reuses the cached factor. No explicit inverse is ever formed.
 """
 
+import contextlib
 import math
 import sys
 import time
@@ -270,24 +271,28 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if self.kernel == "precomputed":
             return np.array(X, dtype=dtype, order="C", copy=True)
         t0 = time.perf_counter()
-        bar = None
-        if self.verbose:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=n * (n + 1) // 2, unit="entries", unit_scale=True,
-                       desc="Gram matrix", leave=False)
-
-            def progress(done, total):
-                bar.update(done - bar.n)
-        try:
+        with self._gram_progress(n) as progress:
             K = _relu_kernel(X, **self._kernel_kwargs(), dtype=dtype, lower_only=True,
-                             progress=None if bar is None else progress)
-        finally:
-            if bar is not None:
-                bar.close()
+                             progress=progress)
         self._log(f"Gram matrix {n} x {n} ({dtype.name}) in "
                   f"{time.perf_counter() - t0:.1f} s")
         return K
+
+    @contextlib.contextmanager
+    def _gram_progress(self, n):
+        """A ``progress(done, total)`` callback drawing a bar over the Gram's
+        n (n + 1) / 2 entries when ``verbose``, else None."""
+        if not self.verbose:
+            yield None
+            return
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n * (n + 1) // 2, unit="entries", unit_scale=True,
+                   desc="Gram matrix", leave=False)
+        try:
+            yield lambda done, total: bar.update(done - bar.n)
+        finally:
+            bar.close()
 
     def _cross_kernel(self, X):
         dtype = self._work_dtype()
@@ -429,8 +434,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if self.kernel == "precomputed":
             K = torch.tensor(np.ascontiguousarray(X, dtype=dtype), device=dev)
         else:
-            K = _torch_kernel.gram_lower(X, **self._kernel_kwargs(), dtype=dtype,
-                                         device=dev)
+            with self._gram_progress(n) as progress:
+                K = _torch_kernel.gram_lower(X, **self._kernel_kwargs(), dtype=dtype,
+                                             device=dev, progress=progress)
         if sw is not None:
             w = torch.tensor(sw, dtype=K.dtype, device=dev)
             K *= w[:, None]

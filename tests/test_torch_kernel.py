@@ -161,3 +161,13 @@ def test_cuda_fit_equals_the_cpu_engine(dtype):
     rtol = 1e-3 if dtype == "float32" else 1e-9
     assert_allclose(dev.predict(X), ref.predict(X), rtol=rtol,
                     atol=rtol * np.abs(ref.predict(X)).max())
+
+
+def test_verbose_on_a_device_draws_the_gram_bar_and_logs(capsys):
+    X, Y = _data(60)
+    NTKRegressor(verbose=1, device="cpu").fit(X, Y)
+    err = capsys.readouterr().err
+    assert "Gram matrix" in err and "entries" in err  # the tqdm bar
+    assert "Gram matrix 60 x 60 (float64) on cpu" in err and "Cholesky" in err
+    NTKRegressor(device="cpu").fit(X, Y)
+    assert capsys.readouterr().err == ""
