@@ -58,15 +58,15 @@ _Q = (2.485846490142306297962e1, 1.650270098316988542046e2,
       1.945506571482613964425e2)
 _PIO4_LO = math.pi / 4 + 0.5 * 6.123233995736765886130e-17
 
-# Every constant of the recursion, in the precision it runs in. Passing them
-# as an argument (instead of Python float literals, which numba types as
-# float64) keeps a float32 recursion in float32, twice as many lanes per
-# vector instruction; the same code compiles once per precision.
 # Cephes atanf.c, single precision: atan(x) = x + x z R(z) for |x| <= tan(pi/8),
 # a polynomial (no second division) accurate to float32 rounding.
 _R = (8.05374449538e-2, -1.38776856032e-1, 1.99777106478e-1, -3.33329491539e-1)
 _TAN_PI8 = 0.4142135623730950488
 
+# Every constant of the recursion, in the precision it runs in. Passing them
+# as an argument (instead of Python float literals, which numba types as
+# float64) keeps a float32 recursion in float32, twice as many lanes per
+# vector instruction; the same code compiles once per precision.
 Consts = namedtuple("Consts", "zero half one two pi inv_pi inv2pi thresh pio4 "
                               "p0 p1 p2 p3 p4 q0 q1 q2 q3 q4 tan_pi8 r0 r1 r2 r3")
 

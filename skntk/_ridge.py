@@ -148,13 +148,6 @@ def _warn_jitter(alpha, jitter):
         "that to silence this warning.", UserWarning, stacklevel=6)
 
 
-def _cuda_free_bytes(device):
-    """Free memory in bytes on a CUDA device."""
-    import torch
-
-    return torch.cuda.mem_get_info(device)[0]
-
-
 class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
     """Shared fit/predict machinery; the estimators stay thin."""
 
@@ -372,32 +365,33 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             return self._fit_nystrom(X, y, sw, alpha)
         self.centers_ = self.support_ = self.n_iter_ = None
         self._nystrom = False
-        if self.device is not None:
-            coef = self._fit_torch(X, y, sw, alpha)
-            if coef is not None:
-                return coef
-        K = self._weighted_gram(X, sw, copies=1 if solver == "cholesky" else 3)
         self._sqrt_sw = sw
         # N of the loss normalisation: the number of (weighted) target entries
         self._n_outputs_total = y.shape[1] * (n if sw is None else float(sw @ sw))
         self._clamp = True
-        if solver == "cholesky":
-            # on failure _cholesky refills K with the (weighted) Gram
-            self.L_, self.jitter_ = self._cholesky(K, X, sw, alpha)
-        if solver == "cholesky" and self.L_ is not None:
-            del K
-            # L_.T is the Fortran-ordered upper factor: solved without a copy
-            coef = _cho_solve_upper(self.L_.T, y)
+        on_device = self._fit_torch(X, y, sw, alpha) if self.device is not None else None
+        if on_device is not None:
+            self.L_, self.jitter_, coef = on_device
             self.eigenvalues_ = self.eigenvectors_ = None
-        else:
-            if solver == "cholesky":  # indefinite: exact solve through eigh
-                self._clamp = False
-            lam, Q = self._eigh(K)
-            del K
-            self._Qty = Q.T @ y
-            if self._clamp:
-                self._warn_if_singular(lam, alpha)
-            coef = self._spectral_coef(alpha, self.training_time)
+        else:  # on the host (inline: the warnings' stacklevels count these frames)
+            K = self._weighted_gram(X, sw, copies=1 if solver == "cholesky" else 3)
+            if solver == "cholesky":
+                # on failure _cholesky refills K with the (weighted) Gram
+                self.L_, self.jitter_ = self._cholesky(K, X, sw, alpha)
+            if solver == "cholesky" and self.L_ is not None:
+                del K
+                # L_.T is the Fortran-ordered upper factor: solved without a copy
+                coef = _cho_solve_upper(self.L_.T, y)
+                self.eigenvalues_ = self.eigenvectors_ = None
+            else:
+                if solver == "cholesky":  # indefinite: exact solve through eigh
+                    self._clamp = False
+                lam, Q = self._eigh(K)
+                del K
+                self._Qty = Q.T @ y
+                if self._clamp:
+                    self._warn_if_singular(lam, alpha)
+                coef = self._spectral_coef(alpha, self.training_time)
         # y' (K + alpha I)^-1 y per target, for the generalization bound
         self._y_kinv_y = (np.einsum("ij,ij->j", y, coef)
                           if self.training_time is None else None)
@@ -408,8 +402,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
     def _fit_torch(self, X, y, sw, alpha):
         """The Gram matrix and its Cholesky factor with torch on ``device``;
         the factor and the dual weights come back to the host, where
-        predictions run. None when K + alpha I is not positive definite even
-        with jitter: the caller then solves on the host."""
+        predictions run. Returns ``(L_, jitter, dual weights of y)``, or None
+        when K + alpha I is not positive definite even with jitter: the
+        caller then solves on the host."""
         from . import _torch_kernel
 
         self._check_square(X)
@@ -421,7 +416,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                      "Options: dtype='float32', solver='nystrom', fewer training "
                      "samples, or SKNTK_MAX_MEMORY if the estimate is wrong.")
         if dev.type == "cuda":
-            free = _cuda_free_bytes(dev)
+            free = _torch_kernel.cuda_free_bytes(dev)
             if 2 * n * n * dtype.itemsize > free:
                 raise MemoryError(
                     f"The {n} x {n} {dtype.name} Gram matrix and its Cholesky factor "
@@ -463,21 +458,13 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         coef = torch.cholesky_solve(Y, L).cpu().numpy()
         # C-ordered lower (torch factors are column-major): L_.T is the Fortran
         # upper factor that the host solves read without a copy
-        self.L_ = L.contiguous().cpu().numpy()
+        L_host = L.contiguous().cpu().numpy()
         del L
         self._log(f"Cholesky factorisation and solve on {dev} in "
                   f"{time.perf_counter() - t0:.1f} s")
         if not jitter:  # as on the host: LAPACK's estimate from the factor
-            self._warn_if_ill_conditioned(self.L_.T, anorm, alpha)
-        self.jitter_ = jitter
-        self.eigenvalues_ = self.eigenvectors_ = None
-        self._sqrt_sw = sw
-        self._n_outputs_total = y.shape[1] * (n if sw is None else float(sw @ sw))
-        self._clamp = True
-        self._y_kinv_y = np.einsum("ij,ij->j", y, coef)
-        if sw is not None:
-            coef *= sw[:, None]
-        return coef
+            self._warn_if_ill_conditioned(L_host.T, anorm, alpha)
+        return L_host, jitter, coef
 
     def _fit_nystrom(self, X, y, sw, alpha):
         """Nyström kernel ridge on n_components uniformly sampled centres (FALKON)."""

@@ -22,7 +22,8 @@ import torch
 
 from ._ntk import _TAU, _check_hyper, _recursion_dtype, _Rows
 
-__all__ = ["cholesky_lower", "gram_lower", "resolve_kernel_device", "sym_norm1_lower"]
+__all__ = ["cholesky_lower", "cuda_free_bytes", "gram_lower", "resolve_kernel_device",
+           "sym_norm1_lower"]
 
 _PI = math.pi
 _INV2PI = 1.0 / (2.0 * math.pi)
@@ -40,6 +41,11 @@ def resolve_kernel_device(device):
             "(torch.cuda.is_available() is False). Use device=None (skntk's CPU "
             "engine), or device='auto' to use a GPU only when there is one.")
     return dev
+
+
+def cuda_free_bytes(device):
+    """Free memory in bytes on a CUDA device."""
+    return torch.cuda.mem_get_info(device)[0]
 
 
 def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2):
