@@ -190,7 +190,8 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau
     G[r, j] = <Xs[i0 + r], Ys[j]>. The cosine of the augmented first-layer
     inputs is ax[i] ay[j] G + bx[i] by[j]; rx[l, i] = sqrt(S_{l+1}(x_i, x_i))
     and (vx, ux)[l, i] the unit 2-vectors of :func:`_step` (row 0 unused).
-    With ``sym`` only j <= i0 + r is written (the lower triangle). The
+    With ``sym`` only j < i0 + r is written (the strict lower triangle; the
+    caller writes the diagonal in closed form). The
     recursion runs in the precision of ``C`` (and of the per-row arrays,
     ``w2``, ``b2`` and ``tau``); explicit differences are summed in float64.
     """
@@ -230,7 +231,9 @@ def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2,
     """Row r of :func:`tile`; ``work`` is (4, >= row length) scratch."""
     depth = rx.shape[0] - 1
     i = i0 + r
-    m = i + 1 if sym else G.shape[1]
+    # the diagonal (angle 0) is the caller's, in closed form: left out here, it
+    # would send every row of a symmetric tile through the refinement pass
+    m = i if sym else G.shape[1]
     om = work[0, :m]
     op = work[1, :m]
     T = work[2, :m]
