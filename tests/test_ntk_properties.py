@@ -4,7 +4,7 @@ over generated inputs that include zero, duplicated, parallel, nearly parallel
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from scipy.stats import special_ortho_group
 
@@ -74,6 +74,8 @@ def close(A, B, rtol, size):
 
 
 @given(inputs(), any_hypers)
+@example(np.array([[0.0151], [6.4e-151]]),  # subnormal diagonal, once a failure
+         {"depth": 3, "w_std": 0.015625, "b_std": 0.0})
 def test_symmetric_finite_and_psd(X, kw):
     for kernel in ("ntk", "nngp"):
         K = relu_kernel(X, kernel=kernel, **kw)
@@ -81,11 +83,46 @@ def test_symmetric_finite_and_psd(X, kw):
         np.testing.assert_array_equal(K, K.T)
         # PSD up to rounding, on the matrix normalised by its diagonal (rows of
         # norm 1e150 and 1e-150 side by side would otherwise drown the test)
-        dg = np.sqrt(relu_kernel_diag(X, kernel=kernel, **kw))
-        pos = dg > 0
-        Kn = K[np.ix_(pos, pos)] / np.outer(dg[pos], dg[pos])
+        diag = relu_kernel_diag(X, kernel=kernel, **kw)
+        # A diagonal entry below float64's normal range is a subnormal: stored
+        # to an absolute, not relative, precision (test_subnormal_diagonal), so
+        # normalising by it would magnify a correctly rounded value. Such rows
+        # are checked by Cauchy-Schwarz up to that absolute precision instead.
+        sub = np.finfo(np.float64).smallest_subnormal
+        normal = diag >= np.finfo(np.float64).tiny
+        root = np.sqrt(diag + sub)
+        bound = np.outer(root, root) * (1 + 1e-12) + sub
+        assert np.all(np.abs(K) <= bound)
+        dg = np.sqrt(diag[normal])
+        Kn = K[np.ix_(normal, normal)] / np.outer(dg, dg)
         if Kn.size:
             assert np.linalg.eigvalsh(Kn).min() >= -1e-10 * np.trace(Kn)
+
+
+@pytest.mark.parametrize("kernel", ["ntk", "nngp"])
+def test_subnormal_diagonal(kernel):
+    """hypothesis found this: two parallel rows, the second so small that its
+    kernel value underflows into float64's subnormals (7.3e-316, about nine
+    significant digits). Every entry must still be the correctly rounded
+    closed form: with b_std = 0 the kernel is homogeneous, and at angle 0
+    S_{l+1} = w^2 S_l / 2 and T_{l+1} = S_{l+1} + w^2 T_l / 2 (DESIGN.md)."""
+    x1, x2, w, depth = 0.0151, 6.4e-151, 0.015625, 3
+    X = np.array([[x1], [x2]])
+    K = relu_kernel(X, kernel=kernel, depth=depth, w_std=w, b_std=0.0)
+    # per unit |x| |y|: S_1 = w^2, then each layer halves and scales by w^2
+    s = t = w**2
+    for _ in range(depth):
+        s = w**2 * s / 2
+        t = s + w**2 * t / 2
+    unit = s if kernel == "nngp" else t
+    np.testing.assert_allclose(K[0, 0], unit * x1 * x1, rtol=1e-15)
+    np.testing.assert_allclose(K[1, 0], unit * x1 * x2, rtol=1e-15)
+    assert K[0, 1] == K[1, 0]
+    assert K[1, 1] < np.finfo(np.float64).tiny  # subnormal: absolute precision
+    sub = np.finfo(np.float64).smallest_subnormal
+    assert abs(K[1, 1] - unit * x2 * x2) <= sub
+    np.testing.assert_array_equal(np.diag(K), relu_kernel_diag(
+        X, kernel=kernel, depth=depth, w_std=w, b_std=0.0))
 
 
 @given(inputs(), hypers)
