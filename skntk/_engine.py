@@ -298,6 +298,13 @@ def mirror_lower(K):
             _mirror_block_row(K, nb - 1 - k, bs)
 
 
+@njit(**_JIT)
+def mirror_lower_serial(K):
+    """:func:`mirror_lower` on the calling thread, for small K."""
+    for bi in range((K.shape[0] + 63) // 64):
+        _mirror_block_row(K, bi, 64)
+
+
 @njit(inline="always", **_JIT)
 def _mirror_block_row(K, bi, bs):
     n = K.shape[0]

@@ -24,11 +24,15 @@ _SAFE_RANGE = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-
 # GEMM's rounding error delta gives an angle error of about delta / theta.
 _TAU = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-3}
 _MIN_TILE_BYTES = 1 << 23
-# Below this many elementwise operations (pairs x layers) a tile stays on the
-# calling thread: waking numba's thread pool costs about as much as the work.
-_SERIAL_WORK = 1 << 14
-# The same for row norms, whose vectorised sum costs a fraction of a ns per entry.
+# Below this many elementwise operations (rows x columns x (depth + 1)) a tile
+# stays on the calling thread: waking numba's thread pool costs about as much
+# as the work (measured crossover on 2 cores: 1.5e5 - 2e5).
+_SERIAL_WORK = 1 << 17
+# The same for row norms, whose vectorised sum costs a fraction of a ns per
+# entry, and for mirroring a triangle, which is bound by memory traffic (the
+# serial copy is as fast as the parallel one up to n ~ 800).
 _SERIAL_ROW_ENTRIES = 1 << 20
+_SERIAL_MIRROR = 1 << 19
 
 
 def _row_norms(Xs):
@@ -73,7 +77,17 @@ def _check_dtype(dtype, *arrays):
     return dtype
 
 
-def _check_input(X, name):
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _check_input(X, name, finite=False):
+    """X as a validated 2-D float array. A plain float ndarray is returned
+    as it is (scikit-learn's checks cost as much as the whole kernel of 100
+    rows) and its finiteness is left to :class:`_Rows`, which sees it in the
+    row norms; ``finite=True`` runs scikit-learn's full check."""
+    if (not finite and type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOATS
+            and X.dtype.isnative and X.shape[0] >= 1 and X.shape[1] >= 1):
+        return X
     return check_array(X, dtype=[np.float64, np.float32], input_name=name,
                        accept_sparse=False, ensure_all_finite=True)
 
@@ -99,10 +113,14 @@ class _Rows:
     ``(v[l, i], u[l, i]) = (w_std rho[l - 1, i] / sqrt(2), b_std) / rho[l, i]``.
     """
 
-    def __init__(self, X, dtype, depth, w_std, b_std):
+    def __init__(self, X, dtype, depth, w_std, b_std, name="X"):
         Xs = np.asarray(X, dtype=dtype, order="C")
         lo, hi = _SAFE_RANGE[dtype]
         nrm = _row_norms(Xs)
+        if not np.all(np.isfinite(nrm)):
+            # NaN or inf in X (scikit-learn's error names them), or finite
+            # entries whose squares overflow (fine: such rows are rescaled)
+            _check_input(X, name, finite=True)
         scale = np.ones(len(Xs))
         # max|x| <= |x| <= sqrt(d) max|x|: only rows whose norm is outside
         # [lo sqrt(d), hi] (or 0, or inf) can have entries outside [lo, hi]
@@ -292,7 +310,7 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     from . import _engine
 
     rx = _Rows(X, dtype, depth, w_std, b_std)
-    ry = rx if sym else _Rows(Y, dtype, depth, w_std, b_std)
+    ry = rx if sym else _Rows(Y, dtype, depth, w_std, b_std, "Y")
     n, m = len(X), len(Y)
     want_ntk = kernel in ("ntk", "both")
     want_nngp = kernel in ("nngp", "both")
@@ -326,7 +344,9 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
         if want:
             if sym:
-                if not lower_only:
+                if not lower_only and out.size < _SERIAL_MIRROR:
+                    _engine.mirror_lower_serial(out)
+                elif not lower_only:
                     with _engine.LOCK:
                         _engine.mirror_lower(out)
                 np.fill_diagonal(out, rx.diag[k])
@@ -379,7 +399,7 @@ def relu_kernel_with_gradient(X, Y=None, *, depth=1, w_std=1.0, b_std=0.0):
 
     dtype = np.dtype(np.float64)
     rx = _Rows(X, dtype, depth, w_std, b_std)
-    ry = rx if sym else _Rows(Y, dtype, depth, w_std, b_std)
+    ry = rx if sym else _Rows(Y, dtype, depth, w_std, b_std, "Y")
     n, m = len(X), len(Y)
     K = np.empty((n, m, 2))
     dK = np.empty((n, m, 2, 2))

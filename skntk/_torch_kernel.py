@@ -134,7 +134,7 @@ def gram_lower(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype,
     dtype = np.dtype(dtype)
     sym = Y is None
     rows_x = _Rows(X, dtype, depth, w_std, b_std)
-    rows_y = rows_x if sym else _Rows(Y, dtype, depth, w_std, b_std)
+    rows_y = rows_x if sym else _Rows(Y, dtype, depth, w_std, b_std, "Y")
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
     work = _recursion_dtype(dtype, w2, b2, rows_x, rows_y)
     tdtype = _TORCH_DTYPES[dtype]
