@@ -254,8 +254,8 @@ def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2,
         ri = rx[layer, i]
         vi = vx[layer + 1, i]
         ui = ux[layer + 1, i]
-        for j in range(m):
-            S[j], T[j], om[j], op[j] = _step(
+        for j in range(m):  # (S of a hidden layer is not needed)
+            _, T[j], om[j], op[j] = _step(
                 om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
                 ui, uy[layer + 1, j], w2, b2, C)
     ri = rx[depth - 1, i]

@@ -30,8 +30,9 @@ _MIN_TILE_BYTES = 1 << 23
 _SERIAL_WORK = 1 << 17
 # The same for row norms, whose vectorised sum costs a fraction of a ns per
 # entry, and for mirroring a triangle, which is bound by memory traffic (the
-# serial copy is as fast as the parallel one up to n ~ 800).
-_SERIAL_ROW_ENTRIES = 1 << 20
+# serial copy is as fast as the parallel one up to n ~ 800; for norms the
+# crossover is ~5e5 entries).
+_SERIAL_ROW_ENTRIES = 1 << 19
 _SERIAL_MIRROR = 1 << 19
 
 
