@@ -87,30 +87,50 @@ def print_environment():
     print()
 
 
-def bench_gram(sizes, repeat):
-    print(f"== 1. Gram time, d = {D}: relu_kernel(X, depth) vs numpy X @ X.T "
-          f"(best of {repeat}; target: depth-3 float32 ratio <= {GEMM_TARGET:g})")
-    print(f"{'n':>6} {'dtype':>8} {'depth':>5} {'gemm s':>9} {'skntk s':>9} "
-          f"{'skntk/gemm':>10}")
-    rng = np.random.default_rng(0)
-    X64 = rng.standard_normal((max(sizes), D))
-    worst = 0.0
+def gaussian_inputs(sizes):
+    """(n, dtype, X) for every size and dtype: the first n rows of one
+    standard normal (max(sizes), D) array, in that dtype."""
+    X64 = np.random.default_rng(0).standard_normal((max(sizes), D))
     for n in sizes:
         for dtype in DTYPES:
-            X = np.ascontiguousarray(X64[:n], dtype=dtype)
-            t_gemm = best_time(lambda: X @ X.T, repeat)
-            for depth in DEPTHS:
-                t = best_time(lambda: relu_kernel(X, depth=depth), repeat)
-                ratio = t / t_gemm
-                if depth == 3 and dtype is np.float32:
-                    worst = max(worst, ratio)
-                record("kernel", f"Gram n={n} {np.dtype(dtype).name} depth={depth}", t,
-                       "numpy X @ X.T", t_gemm,
-                       target=f"<= {GEMM_TARGET:g}" if depth == 3
-                       and dtype is np.float32 else None)
-                print(f"{n:>6} {np.dtype(dtype).name:>8} {depth:>5} {t_gemm:>9.4f} "
-                      f"{t:>9.4f} {ratio:>10.2f}")
-            del X
+            yield n, dtype, np.ascontiguousarray(X64[:n], dtype=dtype)
+
+
+def interleaved_best(fns, repeat):
+    """Best time of each function, the calls interleaved (one of each per
+    round), so that a slow spell of a shared machine hits all of them."""
+    best = [math.inf] * len(fns)
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            out = fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+            del out
+    return best
+
+
+def bench_gram(sizes, repeat):
+    print(f"== 1. Gram time, d = {D}: relu_kernel(X, depth) vs numpy X @ X.T "
+          f"(best of {repeat}, calls interleaved; target: depth-3 float32 ratio "
+          f"<= {GEMM_TARGET:g})")
+    print(f"{'n':>6} {'dtype':>8} {'depth':>5} {'gemm s':>9} {'skntk s':>9} "
+          f"{'skntk/gemm':>10}")
+    worst = 0.0
+    for n, dtype, X in gaussian_inputs(sizes):
+        t_gemm, *times = interleaved_best(
+            [lambda: X @ X.T] + [lambda d=d: relu_kernel(X, depth=d) for d in DEPTHS],
+            repeat)
+        for depth, t in zip(DEPTHS, times):
+            ratio = t / t_gemm
+            if depth == 3 and dtype is np.float32:
+                worst = max(worst, ratio)
+            record("kernel", f"Gram n={n} {np.dtype(dtype).name} depth={depth}", t,
+                   "numpy X @ X.T", t_gemm,
+                   target=f"<= {GEMM_TARGET:g}" if depth == 3
+                   and dtype is np.float32 else None)
+            print(f"{n:>6} {np.dtype(dtype).name:>8} {depth:>5} {t_gemm:>9.4f} "
+                  f"{t:>9.4f} {ratio:>10.2f}")
+        del X
     print(f"worst depth-3 float32 ratio: {worst:.2f} "
           f"(target <= {GEMM_TARGET:g}: {verdict(worst <= GEMM_TARGET)})")
     print()
@@ -122,26 +142,22 @@ def bench_memory(sizes):
     print("== 2. Peak traced memory of one relu_kernel(X, depth=3) call, "
           f"relative to the output's nbytes (target <= {MEMORY_TARGET:g})")
     print(f"{'n':>6} {'dtype':>8} {'output MiB':>10} {'peak MiB':>9} {'peak/out':>9}")
-    rng = np.random.default_rng(0)
-    X64 = rng.standard_normal((max(sizes), D))
     worst = 0.0
-    for n in sizes:
-        for dtype in DTYPES:
-            X = np.ascontiguousarray(X64[:n], dtype=dtype)
-            tracemalloc.start()
-            tracemalloc.reset_peak()
-            base = tracemalloc.get_traced_memory()[0]
-            K = relu_kernel(X, depth=3)
-            peak = tracemalloc.get_traced_memory()[1] - base
-            tracemalloc.stop()
-            ratio = peak / K.nbytes
-            worst = max(worst, ratio)
-            record("kernel", f"peak memory n={n} {np.dtype(dtype).name} depth=3",
-                   peak, "output nbytes", K.nbytes, target=f"<= {MEMORY_TARGET:g}",
-                   unit="bytes")
-            print(f"{n:>6} {np.dtype(dtype).name:>8} {K.nbytes / 2**20:>10.1f} "
-                  f"{peak / 2**20:>9.1f} {ratio:>9.4f}")
-            del K, X
+    for n, dtype, X in gaussian_inputs(sizes):
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        K = relu_kernel(X, depth=3)
+        peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        ratio = peak / K.nbytes
+        worst = max(worst, ratio)
+        record("kernel", f"peak memory n={n} {np.dtype(dtype).name} depth=3",
+               peak, "output nbytes", K.nbytes, target=f"<= {MEMORY_TARGET:g}",
+               unit="bytes")
+        print(f"{n:>6} {np.dtype(dtype).name:>8} {K.nbytes / 2**20:>10.1f} "
+              f"{peak / 2**20:>9.1f} {ratio:>9.4f}")
+        del K, X
     # The numba kernel's per-row scratch (4 float64 rows of length <= n per
     # running thread) comes from numba's own allocator, which tracemalloc does
     # not see; bound it against the smallest float32 output.
