@@ -497,6 +497,7 @@ def test_blocked_cholesky_path_equals_lapack(monkeypatch):
     ref = NTKRegressor(alpha=0.1, depth=2).fit(X, Y)
     monkeypatch.setattr(blocked, "LARGE", 1000)
     monkeypatch.setattr(blocked, "_BLOCK", 128)
+    monkeypatch.setattr(blocked, "_PANEL", 200)  # updates in column panels too
     big = NTKRegressor(alpha=0.1, depth=2).fit(X, Y)
     assert blocked.is_large(700)
     assert_allclose(big.L_, ref.L_, rtol=1e-10, atol=1e-12)
