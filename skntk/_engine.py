@@ -314,9 +314,11 @@ def _mirror_block_row(K, bi, bs):
                 K[j, i] = K[i, j]
 
 
-# reassociation lets the sums vectorise (inputs hold no NaN; a square that
-# overflows to inf only happens for rows that the caller rescales)
-_FAST = dict(_JIT, fastmath={"contract", "reassoc", "nsz", "nnan"})
+# reassociation lets the sums vectorise. No "nnan": the row norms are where
+# the caller finds NaN and inf in an input it has not checked entry by entry,
+# so they must propagate (a square that overflows to inf only happens for rows
+# that the caller rescales).
+_FAST = dict(_JIT, fastmath={"contract", "reassoc", "nsz"})
 
 
 @njit(inline="always", **_FAST)

@@ -43,6 +43,30 @@ def test_bad_arrays_name_x_or_y(bad, match):
         relu_kernel(X[:, : bad.shape[-1]] if bad.ndim == 2 and bad.shape[1] else X, bad)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows", [4, 1000])  # serial and parallel row norms
+@pytest.mark.parametrize("value, match", [(np.nan, "NaN"), (np.inf, "infinity"),
+                                          (-np.inf, "infinity")])
+def test_non_finite_entry_anywhere_is_found(dtype, n_rows, value, match):
+    """Plain float arrays skip check_array; their NaN and inf are found in the
+    row norms, with scikit-learn's message, wherever they sit, in X or in Y,
+    while finite entries whose squares overflow are accepted."""
+    A = np.random.default_rng(0).standard_normal((n_rows, 784)).astype(dtype)
+    for i, k in ((0, 0), (n_rows - 1, 783), (n_rows // 2, 391)):
+        B = A.copy()
+        B[i, k] = value
+        with pytest.raises(ValueError, match=f"Input X contains {match}"):
+            relu_kernel(B, depth=2)
+        with pytest.raises(ValueError, match=f"Input X contains {match}"):
+            relu_kernel_diag(B)
+        with pytest.raises(ValueError, match=f"Input Y contains {match}"):
+            relu_kernel(A[:3], B)
+    if dtype is np.float64:
+        H = A[:3] * 1e160  # squares overflow float64; with a small w_std the
+        K = relu_kernel(H, depth=2, w_std=1e-10)  # kernel itself does not
+        assert np.all(np.isfinite(K)) and np.all(np.diag(K) > 1e250)
+
+
 def test_mismatched_features():
     with pytest.raises(ValueError, match="X has 3 features but Y has 2"):
         relu_kernel(X, X[:, :2])
