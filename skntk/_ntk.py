@@ -36,13 +36,23 @@ _SERIAL_ROW_ENTRIES = 1 << 19
 _SERIAL_MIRROR = 1 << 19
 
 
+def _serial_or_parallel(work, limit, serial, parallel, *args):
+    """``serial(*args)`` below ``limit`` units of work, else the numba-parallel
+    ``parallel(*args)``, under the engine's lock (its threading layer is not
+    thread-safe)."""
+    if work < limit:
+        return serial(*args)
+    from ._engine import LOCK
+
+    with LOCK:
+        return parallel(*args)
+
+
 def _row_norms(Xs):
     from . import _engine
 
-    if Xs.size < _SERIAL_ROW_ENTRIES:
-        return _engine.row_norms_serial(Xs)
-    with _engine.LOCK:
-        return _engine.row_norms(Xs)
+    return _serial_or_parallel(Xs.size, _SERIAL_ROW_ENTRIES, _engine.row_norms_serial,
+                               _engine.row_norms, Xs)
 
 
 # Deeper than this the recursion's cost (linear in depth) is the only thing
@@ -334,22 +344,19 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         cols = i1 if sym else m
         G = target[i0:i1, :cols]
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
-        work = G.shape[0] * (i1 if sym else m) * (depth + 1)
-        tile = _engine.tile_serial if work < _SERIAL_WORK else _engine.tile
-        with _engine.LOCK:
-            tile(G, i0, sym, *args_x, *args_y, w2c, b2c, tau,
-                 out_ntk, out_nngp, want_ntk, want_nngp, C)
+        _serial_or_parallel(G.size * (depth + 1), _SERIAL_WORK, _engine.tile_serial,
+                            _engine.tile, G, i0, sym, *args_x, *args_y, w2c, b2c, tau,
+                            out_ntk, out_nngp, want_ntk, want_nngp, C)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
     outs = []
     for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
         if want:
             if sym:
-                if not lower_only and out.size < _SERIAL_MIRROR:
-                    _engine.mirror_lower_serial(out)
-                elif not lower_only:
-                    with _engine.LOCK:
-                        _engine.mirror_lower(out)
+                if not lower_only:
+                    _serial_or_parallel(out.size, _SERIAL_MIRROR,
+                                        _engine.mirror_lower_serial,
+                                        _engine.mirror_lower, out)
                 np.fill_diagonal(out, rx.diag[k])
             outs.append(out)
     return tuple(outs) if kernel == "both" else outs[0]
