@@ -8,22 +8,21 @@ scipy and scikit-learn. The torch-based estimators (``TorchMLPClassifier``,
 
 import importlib
 
-from ._ntk import relu_kernel, relu_kernel_diag
 from ._version import __version__
-from .kernels import ReluNTK
+from .kernels import ReluNTK, relu_kernel, relu_kernel_diag
 
-# public name -> private module, imported on first attribute access (PEP 562)
+# public name -> subpackage, imported on first attribute access (PEP 562)
 _LAZY = {
-    "NTKRegressor": "._ridge",
-    "NTKClassifier": "._ridge",
-    "NTKRegressorCV": "._ridge",
-    "NTKClassifierCV": "._ridge",
-    "EmpiricalNTKFeatures": "._empirical",
-    "TorchMLPClassifier": "._torch_mlp",
-    "TorchMLPRegressor": "._torch_mlp",
-    "LearningCurveComparisonDisplay": "._display",
-    "GramSpectrumDisplay": "._display",
-    "AgreementDisplay": "._display",
+    "NTKRegressor": ".ridge",
+    "NTKClassifier": ".ridge",
+    "NTKRegressorCV": ".ridge",
+    "NTKClassifierCV": ".ridge",
+    "EmpiricalNTKFeatures": ".empirical",
+    "TorchMLPClassifier": ".nets",
+    "TorchMLPRegressor": ".nets",
+    "LearningCurveComparisonDisplay": ".compare",
+    "GramSpectrumDisplay": ".compare",
+    "AgreementDisplay": ".compare",
 }
 
 __all__ = sorted(["ReluNTK", "relu_kernel", "relu_kernel_diag", "__version__", *_LAZY])

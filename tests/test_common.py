@@ -1,14 +1,13 @@
 """scikit-learn's own estimator checks on every public skntk estimator.
 
-Estimators are discovered from ``skntk.__all__``; a module may provide
-``_check_estimator_instances()`` with the parameter settings to check (several
-per class, e.g. a precomputed kernel, or fast but honest training settings).
+The instances (several per class: a precomputed kernel, each solver, fast but
+honest training settings) and their expected failures are in
+``tests/_instances.py``; expected failures are strict (``xfail_strict``).
 """
 
-import importlib
 import inspect
 
-import pytest
+from _instances import all_instances, expected_failed_checks
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -24,30 +23,13 @@ def _public_estimator_classes():
     return classes
 
 
-def _instances():
-    classes = _public_estimator_classes()
-    instances = []
-    for module_name in sorted({cls.__module__ for cls in classes}):
-        module = importlib.import_module(module_name)
-        factory = getattr(module, "_check_estimator_instances", None)
-        if factory is not None:
-            instances.extend(factory())
-        else:
-            instances.extend(cls() for cls in classes if cls.__module__ == module_name)
-    return instances
-
-
-def _expected_failed_checks(estimator):
-    return getattr(estimator, "_expected_failed_checks", lambda: {})()
-
-
 def test_every_public_estimator_is_checked():
-    checked = {type(est) for est in _instances()}
+    checked = {type(est) for est in all_instances()}
     missing = [cls.__name__ for cls in _public_estimator_classes() if cls not in checked]
     assert not missing, f"public estimators without common checks: {missing}"
-    assert len(checked) >= 4
+    assert len(checked) >= 7
 
 
-@parametrize_with_checks(_instances(), expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(all_instances(), expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from skntk import __version__
-from skntk._cli import main
+from skntk.compare._cli import main
 
 
 def test_import_does_not_load_torch_or_numba():

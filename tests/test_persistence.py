@@ -258,7 +258,7 @@ def _tensors(obj, seen=None):
 
 @pytest.mark.parametrize("name", ["TorchMLPClassifier", "TorchMLPRegressor"])
 def test_cuda_model_predicts_on_a_cpu_only_machine(fitted, name, tmp_path):
-    from skntk._torch import DeviceWarning
+    from skntk.nets._torch import DeviceWarning
 
     est = pickle.loads(pickle.dumps(fitted[name]))
     tensors = _tensors(est)
@@ -268,7 +268,7 @@ def test_cuda_model_predicts_on_a_cpu_only_machine(fitted, name, tmp_path):
     est.set_params(device="cuda")  # as if it had been trained with device="cuda"
     path = tmp_path / "gpu-model.pkl"
     path.write_bytes(pickle.dumps(est))
-    import skntk._torch as torch_helpers
+    import skntk.nets._torch as torch_helpers
 
     original = torch_helpers.cuda_available
     torch_helpers.cuda_available = lambda: False  # this machine, or any without CUDA

@@ -714,16 +714,3 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.target_tags.required = self.train_steps > 0
         return tags
-
-
-def _check_estimator_instances():
-    """Instances for ``check_estimator``: the default, small nets, a sketched one
-    and a trained one."""
-    return [
-        EmpiricalNTKFeatures(),
-        EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10)),
-        EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10), n_components=16,
-                             parameterization="standard"),
-        EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10), layers=("V", "u"),
-                             train_steps=3),
-    ]

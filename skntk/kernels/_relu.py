@@ -2,7 +2,7 @@
 
 This is the single source of truth for the kernel: every estimator and
 :class:`skntk.ReluNTK` call :func:`relu_kernel` / :func:`relu_kernel_diag`.
-The elementwise work runs in :mod:`skntk._engine` (numba), imported lazily.
+The elementwise work runs in :mod:`skntk.kernels._engine` (numba), imported lazily.
 """
 
 import math

@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from skntk import _fashion_mnist
-from skntk._fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
+from skntk.datasets import _fashion_mnist
+from skntk.datasets._fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
 
 DEBIAN = _fashion_mnist._DEBIAN_DIR
 

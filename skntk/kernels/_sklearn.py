@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.gaussian_process.kernels import Hyperparameter, Kernel
 
-from ._ntk import relu_kernel, relu_kernel_diag, relu_kernel_with_gradient
+from ._relu import relu_kernel, relu_kernel_diag, relu_kernel_with_gradient
 
 __all__ = ["ReluNTK"]
 

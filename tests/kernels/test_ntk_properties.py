@@ -222,7 +222,7 @@ def test_float32_output_matches_float64_whichever_recursion_runs(c, w_std, b_std
     """float32 output runs the recursion in float32 unless magnitudes come
     within 1e8 of float32's limits; both give float64's values to float32
     accuracy, nearly parallel pairs included."""
-    from skntk._ntk import _recursion_dtype, _Rows
+    from skntk.kernels._relu import _recursion_dtype, _Rows
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 6))

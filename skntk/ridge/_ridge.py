@@ -13,7 +13,6 @@ import contextlib
 import math
 import sys
 import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -37,9 +36,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _blocked
-from ._memory import check_memory
-from ._ntk import MAX_DEPTH, _relu_kernel, relu_kernel_diag
+from ..linalg import _blocked
+from ..linalg._memory import check_memory
+from ..kernels._relu import MAX_DEPTH, _relu_kernel, relu_kernel_diag
+from ..utils.warn import warn
 
 __all__ = ["NTKClassifier", "NTKClassifierCV", "NTKRegressor", "NTKRegressorCV"]
 
@@ -141,11 +141,11 @@ def _cholesky_upper_inplace(A):
 
 def _warn_jitter(alpha, jitter):
     """The warning of a fit that had to add jitter (points at the user's fit)."""
-    warnings.warn(
+    warn(
         f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not numerically "
         f"positive definite (duplicate or nearly parallel samples?); added "
         f"jitter={jitter:.3g} to its diagonal. Increase alpha to at least "
-        "that to silence this warning.", UserWarning, stacklevel=6)
+        "that to silence this warning.", UserWarning)
 
 
 class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
@@ -188,22 +188,6 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
-
-    def _expected_failed_checks(self):
-        """Checks scikit-learn's suite cannot pass for this setting, and why."""
-        failed = {}
-        if self.solver == "nystrom":
-            failed["check_sample_weight_equivalence_on_dense_data"] = (
-                "solver='nystrom' samples its centres from the rows, so repeating "
-                "or removing rows changes which centres are drawn.")
-        if self.dtype is not None and np.dtype(self.dtype) == np.float32:
-            for check in ("check_sample_weight_equivalence_on_dense_data",
-                          "check_methods_subset_invariance",
-                          "check_methods_sample_order_invariance"):
-                failed[check] = ("dtype='float32' agrees with these invariances to "
-                                 "float32 rounding (~1e-7 relative), the check "
-                                 "asks for 1e-7 or 1e-9.")
-        return failed
 
     # ---- kernel blocks (one source of truth: relu_kernel) ------------------ #
 
@@ -373,7 +357,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         if on_device is not None:
             self.L_, self.jitter_, coef = on_device
             self.eigenvalues_ = self.eigenvectors_ = None
-        else:  # on the host (inline: the warnings' stacklevels count these frames)
+        else:  # on the host
             K = self._weighted_gram(X, sw, copies=1 if solver == "cholesky" else 3)
             if solver == "cholesky":
                 # on failure _cholesky refills K with the (weighted) Gram
@@ -405,7 +389,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         predictions run. Returns ``(L_, jitter, dual weights of y)``, or None
         when K + alpha I is not positive definite even with jitter: the
         caller then solves on the host."""
-        from . import _torch_kernel
+        from ..kernels import _torch as _torch_kernel
 
         self._check_square(X)
         dev = _torch_kernel.resolve_kernel_device(self.device)
@@ -445,11 +429,11 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             K, alpha, (0.0,) + tuple(rel * scale for rel in _JITTER))
         if L is None:
             del K
-            warnings.warn(
+            warn(
                 f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not positive "
                 f"definite, even with jitter {_JITTER[-1] * scale:.3g}: solving on the "
                 "host instead, whose solver falls back to an exact "
-                "eigendecomposition for indefinite matrices.", UserWarning, stacklevel=5)
+                "eigendecomposition for indefinite matrices.", UserWarning)
             return None
         if jitter:
             _warn_jitter(alpha, jitter)
@@ -468,7 +452,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
 
     def _fit_nystrom(self, X, y, sw, alpha):
         """Nyström kernel ridge on n_components uniformly sampled centres (FALKON)."""
-        from ._nystrom import falkon
+        from ..linalg._nystrom import falkon
 
         n, m = X.shape[0], self.n_components
         if m > n:
@@ -495,9 +479,9 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self._log(f"conjugate gradients: {n_iter} iterations in "
                   f"{time.perf_counter() - t0:.1f} s")
         if n_iter == _NYSTROM_MAX_ITER:
-            warnings.warn(f"Conjugate gradients did not reach tol={self.tol} in "
+            warn(f"Conjugate gradients did not reach tol={self.tol} in "
                           f"{n_iter} iterations; increase alpha or tol.",
-                          ConvergenceWarning, stacklevel=5)
+                          ConvergenceWarning)
         self.X_fit_ = self.centers_ = centers
         self.support_ = idx
         self.n_iter_ = n_iter
@@ -539,11 +523,11 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
     def _warn_if_singular(self, lam, alpha):
         tiny = np.finfo(lam.dtype).eps * max(abs(lam[-1]), 1e-300) * len(lam)
         if self.training_time is None and lam[0] + alpha <= tiny:
-            warnings.warn(
+            warn(
                 f"The Gram matrix plus alpha * I is singular (smallest eigenvalue "
                 f"{lam[0] + alpha:.3g} with alpha={alpha!r}); eigenvalues below "
                 f"{tiny:.3g} were floored at 0, so the solution is "
-                "ill-determined. Increase alpha.", UserWarning, stacklevel=5)
+                "ill-determined. Increase alpha.", UserWarning)
 
     def _cholesky(self, K, X, sw, alpha):
         """Cholesky factor of K + (alpha + jitter) I, escalating jitter if needed."""
@@ -578,13 +562,13 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
             del fresh
             _warn_jitter(alpha, jitter)
             return U.T, jitter
-        warnings.warn(
+        warn(
             f"The Gram matrix plus alpha * I (alpha={alpha!r}) is not positive "
             f"definite, even with jitter {_JITTER[-1] * scale:.3g} on its diagonal: "
             "it is not a valid kernel matrix (a precomputed kernel that is not "
             "positive semi-definite?). Solving the indefinite system exactly through "
             "its eigendecomposition instead (as KernelRidge falls back to least "
-            "squares); return_std is unavailable.", UserWarning, stacklevel=5)
+            "squares); return_std is unavailable.", UserWarning)
         np.copyto(K, fresh)  # the Gram again, for the eigen solver
         return None, 0.0
 
@@ -597,12 +581,12 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         eps = np.finfo(U.dtype).eps
         # the relative error bound of the solve, eps / rcond, exceeds 1%
         if info == 0 and rcond < 100 * eps:
-            warnings.warn(
+            warn(
                 f"The Gram matrix plus alpha * I (alpha={alpha!r}) is nearly singular "
                 f"(reciprocal condition number {rcond:.2g}, {U.dtype.name} eps "
                 f"{eps:.2g}): the dual weights, and predictions away from the "
                 "training points, may carry large rounding errors. Increase alpha.",
-                UserWarning, stacklevel=6)
+                UserWarning)
 
     def _weighted_gram(self, X, sw, copies=1):
         K = self._train_gram(X, copies)
@@ -653,8 +637,8 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 var[rows] -= np.einsum("ij,i,ij->j", P, g, P)
         neg = var < 0
         if np.any(neg):
-            warnings.warn("Predicted variances smaller than 0 (rounding); setting "
-                          "them to 0.", UserWarning, stacklevel=3)
+            warn("Predicted variances smaller than 0 (rounding); setting "
+                          "them to 0.", UserWarning)
             var[neg] = 0.0
         return np.sqrt(var)
 
@@ -1371,28 +1355,3 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
                 return -float(np.mean(resid**2))
         self.dual_coef_ = self._loo_fit(X, Y, score)
         return self
-
-
-def _check_estimator_instances():
-    """The instances tests/test_common.py runs scikit-learn's checks on."""
-    return [
-        NTKRegressor(),
-        NTKRegressor(kernel="precomputed"),
-        NTKRegressor(kernel="nngp", depth=2, b_std=0.5, solver="eigh",
-                     training_time=1e4),
-        NTKClassifier(),
-        NTKClassifier(kernel="precomputed", solver="eigh"),
-        NTKClassifier(depth=3, training_time=5.0),
-        NTKRegressor(solver="nystrom", n_components=10, random_state=0),
-        NTKClassifier(solver="nystrom", n_components=10, random_state=0),
-        NTKRegressor(dtype="float32", depth=2),
-        # the torch path of device= (on the CPU here; CUDA machines run the
-        # same code with device="cuda")
-        NTKRegressor(device="cpu", depth=2),
-        NTKClassifier(device="cpu", kernel="precomputed"),
-        NTKRegressorCV(),
-        NTKRegressorCV(kernel="precomputed"),
-        NTKClassifierCV(),
-        NTKClassifierCV(scoring="accuracy", kernel="nngp"),
-        NTKRegressorCV(training_times=[1.0, 100.0, np.inf], depth=2),
-    ]

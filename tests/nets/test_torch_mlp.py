@@ -1,7 +1,7 @@
 """TorchMLPClassifier / TorchMLPRegressor: the network side of "net versus NTK".
 
 The scikit-learn API contract (check_estimator) runs in tests/test_common.py on
-``skntk._torch_mlp._check_estimator_instances()``. Here:
+``tests/_instances.py``. Here:
 
 * the TP5 notebook's network on real Fashion-MNIST (Dress vs Shirt), against
   the notebook's printed accuracies and an independent kernel regression;
@@ -37,12 +37,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skntk
+from _instances import mlp_instances
+
 from skntk import TorchMLPClassifier, TorchMLPRegressor, relu_kernel
-from skntk import _torch as torch_helpers
-from skntk._torch_mlp import (
+from skntk.nets import _torch as torch_helpers
+from skntk.nets._mlp import (
     DeviceWarning,
     LearningRateWarning,
-    _check_estimator_instances,
 )
 
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -527,7 +528,7 @@ def test_torch_thread_setting_is_restored():
 
 
 def test_check_estimator_instances_cover_both_estimators():
-    instances = _check_estimator_instances()
+    instances = mlp_instances()
     assert {type(e) for e in instances} == {TorchMLPClassifier, TorchMLPRegressor}
     # fast settings, but the defaults' optimizer and loss
     for est in instances:

@@ -51,7 +51,7 @@ def _quickstart(args):
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    from . import ReluNTK
+    from .. import ReluNTK
 
     X, y = load_digits(return_X_y=True)
     cv = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.random_state)
@@ -144,7 +144,7 @@ def _load_digits(args, n_train):
 
 
 def _load_fashion(args, n_train):
-    from ._fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
+    from ..datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 
     classes = args.classes
     n_classes = 10 if classes is None else len(classes)
@@ -163,7 +163,7 @@ def _load_fashion(args, n_train):
 
 
 def _load_teacher(args, n_train):
-    from ._teacher import make_teacher_network
+    from ..datasets import make_teacher_network
 
     if args.classes is not None:
         raise CompareError("--classes does not apply to --dataset teacher "
@@ -311,7 +311,7 @@ MLP_LEARNING_RATE = 2.5
 
 
 def _ntk(ctx, kernel="ntk"):
-    from . import NTKClassifier
+    from .. import NTKClassifier
 
     return _pipeline(ctx, NTKClassifier(alpha=NTK_ALPHA, kernel=kernel, depth=1))
 
@@ -321,7 +321,7 @@ def _nngp(ctx):
 
 
 def _mlp(ctx, width=None):
-    from . import TorchMLPClassifier
+    from .. import TorchMLPClassifier
 
     width = width or (MLP_WIDTH_QUICK if ctx.quick else MLP_WIDTH)
     n_outputs = 1 if ctx.n_classes == 2 else ctx.n_classes
@@ -335,7 +335,7 @@ def _mlp(ctx, width=None):
 def _empirical(ctx):
     from sklearn.linear_model import RidgeClassifier
 
-    from . import EmpiricalNTKFeatures
+    from .. import EmpiricalNTKFeatures
 
     width = 32 if ctx.quick else 64
     features = EmpiricalNTKFeatures(hidden_layer_sizes=(width, width),
@@ -677,7 +677,7 @@ def _table(summary):
 
 
 # --------------------------------------------------------------------------- #
-# compare: figures (Display objects of skntk._display; the CLI only calls them)
+# compare: figures (Display objects of skntk.compare._display; the CLI only calls them)
 # --------------------------------------------------------------------------- #
 
 
@@ -871,7 +871,7 @@ def _compare(args):
               f"(random_state={args.random_state}); models: {', '.join(models)}",
               flush=True)
     if KERNEL in models or "nngp" in models:
-        from . import relu_kernel
+        from .. import relu_kernel
 
         relu_kernel(X[:2], depth=1)  # load the kernel engine outside the fit times
     progress = _Progress(len(models) * n_folds + len(figures), args.quiet)
@@ -1052,8 +1052,8 @@ def _write_preset(outdir, args, started, name, rows, extra):
 
 def _preset_tp5(args, started):
     """TP5: a shallow net and its two-layer NTK, Fashion-MNIST Dress vs Shirt, n=200."""
-    from . import NTKRegressor
-    from ._fashion_mnist import load_fashion_mnist
+    from .. import NTKRegressor
+    from ..datasets import load_fashion_mnist
     from ._report import format_table
 
     try:
@@ -1211,7 +1211,7 @@ def _available_net(name):
 
 def _tp5_net(args, width=1000):
     """The notebook's net: 784 -> width -> 1, xavier normal, zero biases, SGD."""
-    from . import TorchMLPRegressor
+    from .. import TorchMLPRegressor
 
     return TorchMLPRegressor(
         (width,), init="xavier_normal", optimizer="sgd", learning_rate_init=0.01,
@@ -1241,7 +1241,7 @@ def _preset_teacher(args, started):
     """Learning Using NTK v2.0: a linear SVC on each layer's gradient features."""
     from sklearn.svm import SVC
 
-    from . import EmpiricalNTKFeatures, NTKClassifier
+    from .. import EmpiricalNTKFeatures, NTKClassifier
     from ._report import format_table
 
     outdir = _prepare_output(args.output)
@@ -1322,7 +1322,7 @@ def _int(text):
 
 
 def build_parser():
-    from . import __version__
+    from .. import __version__
 
     parser = _Parser(
         prog="skntk",

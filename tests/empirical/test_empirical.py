@@ -13,12 +13,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
-from sklearn.utils.estimator_checks import check_estimator
 
 from skntk import EmpiricalNTKFeatures, ReluNTK
-from skntk._empirical import (
+from skntk.empirical._features import (
     _backprop,
-    _check_estimator_instances,
     _fill,
     _NumpyOps,
     _TorchOps,
@@ -138,11 +136,6 @@ def test_fit_is_seeded_and_init_params_are_copied():
     # a given layer consumes no random numbers: V is what W would have been
     rs = np.random.RandomState(3)
     np.testing.assert_array_equal(d.V_, rs.standard_normal((5, 6)))
-
-
-def test_check_estimator_instances():
-    for est in _check_estimator_instances():
-        check_estimator(est)
 
 
 # ---------------------------------------------------------------- Gram

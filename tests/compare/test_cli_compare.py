@@ -8,8 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from skntk import _cli, _fashion_mnist, _report
-from skntk._cli import main
+from skntk.compare import _cli, _report
+from skntk.datasets import _fashion_mnist
+from skntk.compare._cli import main
 
 matplotlib = pytest.importorskip("matplotlib")  # a runtime dependency of the report
 matplotlib.use("Agg")
@@ -423,7 +424,7 @@ def test_displays_from_estimators():
     from sklearn.svm import SVC
 
     from skntk import NTKClassifier, NTKRegressor
-    from skntk._display import (
+    from skntk.compare._display import (
         AgreementDisplay,
         GramSpectrumDisplay,
         LearningCurveComparisonDisplay,
@@ -456,7 +457,7 @@ def test_displays_from_estimators():
 
 
 def _first(y, n):
-    from skntk._display import first_rows_per_class
+    from skntk.compare._display import first_rows_per_class
 
     return first_rows_per_class(y, n)
 
@@ -485,7 +486,7 @@ class _WidthSVC:
 
 
 def test_display_input_errors():
-    from skntk._display import (
+    from skntk.compare._display import (
         AgreementDisplay,
         GramSpectrumDisplay,
         first_rows_per_class,

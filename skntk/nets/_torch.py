@@ -1,6 +1,6 @@
-"""Private torch helpers of the network estimators (``skntk._torch_mlp``).
+"""Private torch helpers of the network estimators (``skntk.nets._mlp``).
 
-Everything here imports torch, so only ``skntk._torch_mlp`` imports this module
+Everything here imports torch, so only ``skntk.nets._mlp`` imports this module
 (``import skntk`` stays free of torch). Contents: the multilayer perceptron
 module (standard or NTK parameterization, picklable: no lambdas, top-level
 classes), device and dtype resolution, numpy -> tensor conversion that never
@@ -11,11 +11,11 @@ the ``max_learning_rate`` diagnostic.
 import contextlib
 import math
 import threading
-import warnings
 
 import numpy as np
 import torch
 from torch import nn
+from ..utils.warn import warn
 
 __all__ = ["DeviceWarning", "MLP", "build_mlp", "empirical_ntk", "resolve_device",
            "to_tensor", "torch_dtype"]
@@ -96,9 +96,8 @@ def resolve_device(device, *, training):
             "device='cuda' but CUDA is not available on this machine "
             "(torch.cuda.is_available() is False). Use device='cpu', or "
             "device='auto' to use a GPU only when there is one.")
-    warnings.warn("This estimator has device='cuda' but CUDA is not available on "
-                  "this machine; running inference on the CPU.", DeviceWarning,
-                  stacklevel=4)
+    warn("This estimator has device='cuda' but CUDA is not available on "
+                  "this machine; running inference on the CPU.", DeviceWarning)
     return torch.device("cpu")
 
 

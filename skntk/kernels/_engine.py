@@ -1,7 +1,7 @@
 """Fused, multithreaded elementwise engine for the ReLU NNGP/NTK recursion.
 
 This module is imported lazily (it compiles numba functions on first use), and
-only by :mod:`skntk._ntk`, which owns validation, blocking and the public API.
+only by :mod:`skntk.kernels._relu`, which owns validation, blocking and the public API.
 Everything here works on one tile of the cosine matrix at a time.
 
 Numerics

@@ -2,11 +2,11 @@
 
 Used by the kernel ridge estimators' ``device`` option (a GPU, typically).
 Everything that is not elementwise work on a block comes from
-:mod:`skntk._ntk`: hyperparameter checks, the per-row quantities (:class:`skntk._ntk._Rows`:
+:mod:`skntk.kernels._relu`: hyperparameter checks, the per-row quantities (:class:`skntk.kernels._relu._Rows`:
 exact power-of-two rescaling, norms, unit 2-vectors, the closed-form diagonal),
 the tolerance for nearly parallel pairs and the rule for when float32 output
 may run the recursion in float32. The recursion below is
-:func:`skntk._engine._step` written with tensor operations (same formulas:
+:func:`skntk.kernels._engine._step` written with tensor operations (same formulas:
 ``om = 1 - cos`` and ``op = 1 + cos`` carried to full relative precision, the
 angle from an arctangent, ``1 - cos`` propagated as a sum of non-negative
 terms); ``tests/test_torch_kernel.py`` holds it to the numba engine.
@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 
-from ._ntk import _TAU, _check_hyper, _recursion_dtype, _Rows
+from ._relu import _TAU, _check_hyper, _recursion_dtype, _Rows
 
 __all__ = ["cholesky_lower", "cuda_free_bytes", "gram_lower", "resolve_kernel_device",
            "sym_norm1_lower"]
@@ -49,7 +49,7 @@ def cuda_free_bytes(device):
 
 
 def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2):
-    """:func:`skntk._engine._step` on tensors: ``ri``, ``vi``, ``ui`` are
+    """:func:`skntk.kernels._engine._step` on tensors: ``ri``, ``vi``, ``ui`` are
     columns (rows of the block), ``rj``, ``vj``, ``uj`` rows (its columns)."""
     s = torch.sqrt(om * op)
     neg = om > 1.0
@@ -67,7 +67,7 @@ def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2):
 
 
 class _DeviceRows:
-    """The per-row arrays of :class:`skntk._ntk._Rows` as tensors on a device."""
+    """The per-row arrays of :class:`skntk.kernels._relu._Rows` as tensors on a device."""
 
     def __init__(self, rows, gemm_dtype, work_dtype, device):
         def put(a, dtype):  # a copy: rows.Xs may be the caller's (read-only) array

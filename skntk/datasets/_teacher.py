@@ -1,12 +1,12 @@
 """The teacher network of seed "Learning Using NTK v2.0": labels from a random
 three-layer ReLU net."""
 
-import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from ..utils.warn import warn
 
 __all__ = ["make_teacher_network"]
 
@@ -100,10 +100,10 @@ def make_teacher_network(n_samples=100, n_features=25, hidden=25, *,
         )
     minority = min(np.mean(y == 1), np.mean(y == -1))
     if threshold == "zero" and n_samples > 1 and minority < 0.1:
-        warnings.warn(
+        warn(
             f"The teacher's labels are unbalanced: {minority:.1%} of the samples are "
             "in the smaller class. threshold='median' balances them.",
-            UserWarning, stacklevel=2,
+            UserWarning
         )
     if return_teacher:
         return X, y, {"W": W, "V": V, "u": u, "threshold": t}

@@ -43,7 +43,7 @@ def first_rows_per_class(y, n):
 
     Examples
     --------
-    >>> from skntk._display import first_rows_per_class
+    >>> from skntk.compare._display import first_rows_per_class
     >>> first_rows_per_class([0, 0, 1, 0, 1, 1], 4).tolist()
     [0, 1, 2, 4]
     """
@@ -89,7 +89,7 @@ class LearningCurveComparisonDisplay:
 
     Examples
     --------
-    >>> from skntk._display import LearningCurveComparisonDisplay
+    >>> from skntk.compare._display import LearningCurveComparisonDisplay
     >>> disp = LearningCurveComparisonDisplay(
     ...     [50, 100], {"mlp": [[0.8, 0.9], [0.9, 0.92]],
     ...                 "ntk": [[0.85, 0.87], [0.93, 0.95]]})
@@ -207,7 +207,7 @@ class GramSpectrumDisplay:
 
     Examples
     --------
-    >>> from skntk._display import GramSpectrumDisplay
+    >>> from skntk.compare._display import GramSpectrumDisplay
     >>> disp = GramSpectrumDisplay([100, 400], [23.5, 15.2], [0.41, 0.30]).plot()
     >>> len(disp.axes_)
     2
@@ -314,7 +314,7 @@ class AgreementDisplay:
 
     Examples
     --------
-    >>> from skntk._display import AgreementDisplay
+    >>> from skntk.compare._display import AgreementDisplay
     >>> disp = AgreementDisplay.from_predictions(
     ...     [16, 256], [[0, 1, 1, 0], [0, 1, 0, 0]], [0, 1, 0, 0], y_true=[0, 1, 0, 1])
     >>> disp.agreement.tolist(), disp.net_scores.tolist(), disp.kernel_score

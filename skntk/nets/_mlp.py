@@ -9,7 +9,6 @@ inside ``fit``. Parameter names follow :class:`sklearn.neural_network.MLPClassif
 
 import copy
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -41,6 +40,7 @@ from ._torch import (
     to_tensor,
     torch_dtype,
 )
+from ..utils.warn import warn
 
 __all__ = ["DeviceWarning", "LearningRateWarning", "TorchMLPClassifier",
            "TorchMLPRegressor", "max_learning_rate"]
@@ -105,11 +105,11 @@ def _check_float32_range(X):
             f"{info.max:.3g}); scale X (e.g. StandardScaler) or use dtype='float64'.")
     nonzero = absX[absX > 0]
     if nonzero.size and float(nonzero.min()) < info.tiny:
-        warnings.warn(
+        warn(
             f"X has nonzero values down to {float(nonzero.min()):.3g}, below the "
             f"smallest normal float32 ({info.tiny:.3g}): they are lost in "
             "dtype='float32' training; scale X (e.g. StandardScaler) or use "
-            "dtype='float64'.", UserWarning, stacklevel=4)
+            "dtype='float64'.", UserWarning)
 
 
 def max_learning_rate(module, X, loss):
@@ -233,10 +233,10 @@ class _BaseTorchMLP(BaseEstimator):
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 f"batch_size={self.batch_size} is larger than the number of training "
                 f"samples ({n_samples}); using batch_size={n_samples} (full batch).",
-                UserWarning, stacklevel=5)
+                UserWarning)
             return n_samples
         return self.batch_size
 
@@ -333,13 +333,13 @@ class _BaseTorchMLP(BaseEstimator):
         self.max_learning_rate_ = max_learning_rate(module, Xt[:rows], self.loss)
         ratio = self.learning_rate_init / self.max_learning_rate_
         if ratio > 1:
-            warnings.warn(
+            warn(
                 f"learning_rate_init={self.learning_rate_init:g} is {ratio:.1f} times "
                 f"max_learning_rate_={self.max_learning_rate_:.3g}, the largest stable "
                 "step of plain SGD at initialisation (2 / the largest eigenvalue of "
                 "the loss curvature on one batch, from the network's empirical NTK). "
                 "Training may diverge to NaN; lower learning_rate_init below "
-                "max_learning_rate_.", LearningRateWarning, stacklevel=5)
+                "max_learning_rate_.", LearningRateWarning)
 
     def _run_epochs(self, module, optimizer, Xt, Yt, n_epochs, batch_size, generator,
                     X_val, y_val, incremental):
@@ -409,11 +409,11 @@ class _BaseTorchMLP(BaseEstimator):
         if X_val is not None:
             self.best_loss_ = None
         if not (incremental or converged or self.n_iter_no_change == np.inf):
-            warnings.warn(
+            warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet; increase max_iter, or "
                 "set n_iter_no_change=np.inf to train exactly max_iter epochs.",
-                ConvergenceWarning, stacklevel=5)
+                ConvergenceWarning)
         else:
             self._no_improvement_count = 0
 
@@ -1021,10 +1021,3 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         out = self._forward_float64(X)
         return out[:, 0] if self._y_ndim == 1 else out
-
-
-def _check_estimator_instances():
-    """Instances for the common ``parametrize_with_checks`` test: the defaults,
-    smaller (the checks fit a few hundred tiny problems)."""
-    fast = dict(hidden_layer_sizes=(32,), max_iter=100, learning_rate_init=0.01)
-    return [TorchMLPClassifier(**fast), TorchMLPRegressor(**fast)]

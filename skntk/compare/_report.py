@@ -24,7 +24,7 @@ def versions():
     import scipy
     import sklearn
 
-    from . import __version__
+    from .. import __version__
 
     out = {"skntk": __version__, "python": platform.python_version(),
            "numpy": np.__version__, "scipy": scipy.__version__,

@@ -1,0 +1,11 @@
+"""Helpers shared by every subpackage.
+
+What lives here: :func:`~skntk.utils.warn.warn`, which issues a warning at the
+first stack frame outside skntk (no hand-counted ``stacklevel``);
+:func:`~skntk.utils.chunks.row_chunks`, the one chunker of row loops under a
+``working_memory`` budget; :func:`~skntk.utils.devices.resolve_device`, the one
+resolver of ``device=`` parameters, with the one numpy-to-torch dtype map.
+
+May import: the standard library, numpy and scikit-learn's public utilities;
+torch only inside the functions of ``devices.py``. Nothing else in skntk.
+"""
