@@ -10,8 +10,9 @@ import sys
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn import get_config
 from sklearn.utils import check_array
+
+from ..utils.chunks import chunk_rows
 
 __all__ = ["relu_kernel", "relu_kernel_diag"]
 
@@ -212,18 +213,6 @@ def _diag_from_rho(rho, w_std):
         return rho[-1] ** 2, ntk
 
 
-def _tile_rows(n_rows, n_cols, itemsize, working_memory):
-    """Rows per tile: working_memory MiB, at most an eighth of the output
-    (progress is reported per tile), at least 8 MiB: below that one GEMM
-    and one thread-pool launch beat several smaller ones."""
-    if working_memory is None:
-        budget = max(_MIN_TILE_BYTES, min(get_config()["working_memory"] * 2**20,
-                                          n_rows * n_cols * itemsize // 8))
-    else:
-        budget = working_memory * 2**20
-    return int(min(n_rows, max(1, budget // max(1, n_cols * itemsize))))
-
-
 def relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
                 dtype=None, working_memory=None):
     """NTK or NNGP of a fully connected ReLU network of infinite width.
@@ -327,7 +316,11 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     want_nngp = kernel in ("nngp", "both")
     out_ntk = np.empty((n, m), dtype) if want_ntk else np.empty((1, 1), dtype)
     out_nngp = np.empty((n, m), dtype) if want_nngp else np.empty((1, 1), dtype)
-    rows = _tile_rows(n, m, dtype.itemsize, working_memory)
+    # rows per tile: working_memory MiB, at most an eighth of the output
+    # (progress is reported per tile), at least 8 MiB: below that one GEMM and
+    # one thread-pool launch beat several smaller ones
+    rows = chunk_rows(n, m * dtype.itemsize, working_memory,
+                      min_bytes=_MIN_TILE_BYTES, max_fraction=8)
     # The GEMM of each tile is written straight into the output rows it
     # becomes: the engine reads row i of the products before it overwrites
     # row i with kernel values, so no buffer besides the output is needed.
