@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from skntk.compare import _cli, _report
-from skntk.datasets import _fashion_mnist
+from skntk.compare import _driver, _models, _report
 from skntk.compare._cli import main
+from skntk.datasets import _fashion_mnist, first_rows_per_class
 
 matplotlib = pytest.importorskip("matplotlib")  # a runtime dependency of the report
 matplotlib.use("Agg")
@@ -41,7 +41,7 @@ def test_compare_quick_on_digits_writes_a_valid_report(tmp_path, capsys):
     assert report["complete"] is True and report["schema_version"] == 1
     settings = report["settings"]
     assert settings["dataset"] == "digits" and settings["cv"] == 3
-    assert settings["models"] == list(_cli.DEFAULT_MODELS)  # every model is installed
+    assert settings["models"] == list(_models.DEFAULT_MODELS)  # every model is installed
     for name in ("skntk", "scikit-learn", "numpy", "torch", "python"):
         assert report["versions"][name]
     # every model has every fold, with its numbers
@@ -214,10 +214,11 @@ def test_missing_fashion_mnist(tmp_path, capsys, monkeypatch):
 
 
 def test_missing_estimator_is_left_out_with_a_note(tmp_path, capsys, monkeypatch):
-    real = _cli._available
-    monkeypatch.setattr(_cli, "DEFAULT_MODELS", ("ntk", "empirical"))
-    monkeypatch.setattr(_cli, "_available",
-                        lambda m: "not built yet" if m == "empirical" else real(m))
+    real = _models._available
+    monkeypatch.setattr(_models, "DEFAULT_MODELS", ("ntk", "empirical"))
+    monkeypatch.setattr(_models, "_available",
+                        lambda needs: "not built yet"
+                        if needs == "EmpiricalNTKFeatures" else real(needs))
     code, _, err = _run(["compare", "--n-train", "60", "--cv", "2", "--no-figures",
                          "--output", str(tmp_path)], capsys)
     assert code == 0
@@ -250,8 +251,8 @@ def test_ctrl_c_leaves_no_results_json(tmp_path, capsys, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    real = _cli._run_fold
-    monkeypatch.setattr(_cli, "_run_fold", interrupted)
+    real = _driver._run_fold
+    monkeypatch.setattr(_driver, "_run_fold", interrupted)
     code = main(["compare", "--models", "ntk,svc-rbf", "--cv", "2", "--n-train", "60",
                  "--output", str(out_dir)])
     assert code == 130
@@ -282,7 +283,7 @@ def _without_timings(obj):
     return obj
 
 
-_REAL_RUN_FOLD = _cli._run_fold
+_REAL_RUN_FOLD = _driver._run_fold
 
 
 def _counting_run_fold(monkeypatch, fail_at=None):
@@ -295,7 +296,7 @@ def _counting_run_fold(monkeypatch, fail_at=None):
         calls.append((model, k))
         return real(model, k, *args, **kwargs)
 
-    monkeypatch.setattr(_cli, "_run_fold", run_fold)
+    monkeypatch.setattr(_driver, "_run_fold", run_fold)
     return calls
 
 
@@ -457,8 +458,6 @@ def test_displays_from_estimators():
 
 
 def _first(y, n):
-    from skntk.compare._display import first_rows_per_class
-
     return first_rows_per_class(y, n)
 
 
@@ -486,11 +485,7 @@ class _WidthSVC:
 
 
 def test_display_input_errors():
-    from skntk.compare._display import (
-        AgreementDisplay,
-        GramSpectrumDisplay,
-        first_rows_per_class,
-    )
+    from skntk.compare._display import AgreementDisplay, GramSpectrumDisplay
 
     with pytest.raises(ValueError, match="net_predictions has 1 arrays for 2 widths"):
         AgreementDisplay.from_predictions([1, 2], [[0, 1]], [0, 1], plot=False)
