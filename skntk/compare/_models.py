@@ -111,7 +111,7 @@ TORCH_MODELS = ("mlp",)
 
 
 def _available(needs):
-    """None if ``skntk.<needs>`` can be imported ("": scikit-learn only), else why not."""
+    """None if ``skntk.<needs>`` imports (``""``: scikit-learn only), else why not."""
     if not needs:
         return None
     import skntk

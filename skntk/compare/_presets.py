@@ -1,4 +1,4 @@
-"""``skntk compare --preset``: the two seed notebooks, their printed numbers beside ours.
+"""``skntk compare --preset``: two seed notebooks, their printed numbers beside ours.
 
 What the presets share: the header line and the report they write. The
 presets themselves are :mod:`._preset_tp5` (a shallow net and its NTK on
