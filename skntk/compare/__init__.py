@@ -27,7 +27,11 @@ except ``skntk.__main__`` and the top-level lazy attributes for the Displays.
 """
 
 from ._cli import main
-from ._display import AgreementDisplay, GramSpectrumDisplay, LearningCurveComparisonDisplay
+from ._display import (
+    AgreementDisplay,
+    GramSpectrumDisplay,
+    LearningCurveComparisonDisplay,
+)
 
 __all__ = ["AgreementDisplay", "GramSpectrumDisplay", "LearningCurveComparisonDisplay",
            "main"]
