@@ -1,9 +1,25 @@
 """The comparison: the ``skntk`` command line and its report.
 
-What lives here: ``skntk compare`` (data, the model zoo, the cross-validation
-driver, checkpoints and ``--resume``, the notebook presets; ``_cli.py``), the
-report files (``_report.py``) and the figures as scikit-learn-style Display
-objects (``_display.py``; matplotlib is imported only when a figure is drawn).
+What lives here, one concern a module:
+
+- ``_cli.py``: the argument parser, ``main`` and ``skntk quickstart``;
+  ``_errors.py``: the exit statuses and ``CompareError``.
+- ``_compare.py``: ``skntk compare`` step by step, from the arguments to the
+  printed table.
+- ``_data.py``: its data (digits, fashion-mnist, teacher, a CSV/NPZ file read by
+  :func:`skntk.datasets.load_table`), class filter and subsampling.
+- ``_models.py``: the model zoo and which of its estimators are installed.
+- ``_driver.py``: the cross-validation driver (every model on every fold, in
+  ``--n-jobs`` processes) and the progress bar.
+- ``_checkpoint.py``: the progress file, ``--resume`` and its settings check,
+  the ``--output`` folder.
+- ``_summary.py``: per-model summaries, agreement, the table, the figures.
+- ``_presets.py``, ``_preset_tp5.py``, ``_preset_teacher.py``: the two seed
+  notebooks (``--preset``).
+- ``_report.py``: the report files (atomic JSON and CSV, the progress file
+  format, library versions).
+- ``_display.py``: the figures as scikit-learn-style Display objects
+  (matplotlib is imported only when a figure is drawn).
 
 May import: anything public in skntk (it is the top of the dependency graph),
 numpy, scikit-learn and matplotlib. Nothing in skntk imports this package
@@ -11,7 +27,11 @@ except ``skntk.__main__`` and the top-level lazy attributes for the Displays.
 """
 
 from ._cli import main
-from ._display import AgreementDisplay, GramSpectrumDisplay, LearningCurveComparisonDisplay
+from ._display import (
+    AgreementDisplay,
+    GramSpectrumDisplay,
+    LearningCurveComparisonDisplay,
+)
 
 __all__ = ["AgreementDisplay", "GramSpectrumDisplay", "LearningCurveComparisonDisplay",
            "main"]

@@ -11,6 +11,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
+from ..datasets import first_rows_per_class
+
 __all__ = ["AgreementDisplay", "GramSpectrumDisplay", "LearningCurveComparisonDisplay"]
 
 
@@ -32,33 +34,6 @@ def _axes(ax, ncols=1, figsize=None):
         raise ValueError(f"ax must be None or a sequence of {ncols} Axes, "
                          f"got {len(ax)}.")
     return first.figure, ax
-
-
-def first_rows_per_class(y, n):
-    """Indices of the first ``n // n_classes`` rows of each class, in row order.
-
-    The selection of the TP5 notebook (the first ``n / 2`` Dresses and the first
-    ``n / 2`` Shirts of the training file). The remainder of ``n`` is given to
-    the first classes, one row each.
-
-    Examples
-    --------
-    >>> from skntk.compare._display import first_rows_per_class
-    >>> first_rows_per_class([0, 0, 1, 0, 1, 1], 4).tolist()
-    [0, 1, 2, 4]
-    """
-    y = np.asarray(y)
-    classes = np.unique(y)
-    base, extra = divmod(int(n), len(classes))
-    keep = []
-    for k, c in enumerate(classes.tolist()):
-        where = np.flatnonzero(y == c)
-        want = base + (k < extra)
-        if where.size < want:
-            raise ValueError(f"n={n}: class {c!r} has only {where.size} rows, "
-                             f"{want} are needed.")
-        keep.append(where[:want])
-    return np.sort(np.concatenate(keep))
 
 
 def _final_step(estimator):
@@ -234,9 +209,9 @@ class GramSpectrumDisplay:
         y : array-like of shape (n_samples,)
             Targets the estimator is fitted on. The rows used for each n are
             the first ``n / n_classes`` of each distinct value of ``y``
-            (:func:`first_rows_per_class`); for a regressor on continuous
-            targets, pass them already in the order wanted and they are cut
-            at n.
+            (:func:`~skntk.datasets.first_rows_per_class`); for a regressor on
+            continuous targets, pass them already in the order wanted and they
+            are cut at n.
         n_values : array-like of int
         scale : float, default=1.0
             Multiplies the Gram (its eigenvalues by ``scale``, the bound by

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from ..utils.warn import warn
 
-__all__ = ["make_teacher_network"]
+__all__ = ["make_teacher_network", "teacher_labels"]
 
 
 @validate_params(
@@ -88,9 +88,9 @@ def make_teacher_network(n_samples=100, n_features=25, hidden=25, *,
     V = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
     u = rng.standard_normal(hidden) / np.sqrt(hidden)
     X = rng.standard_normal((n_samples, n_features))
-    score = np.maximum(np.maximum(X @ W.T, 0) @ V.T, 0) @ u
+    score = _teacher_score(X, {"W": W, "V": V, "u": u})
     t = float(np.median(score)) if threshold == "median" else 0.0
-    y = np.where(score > t, 1, -1)
+    y = _sign(score, t)
     if threshold == "zero" and n_samples > 1 and np.all(y == y[0]):
         raise ValueError(
             f"The teacher's labels are all {y[0]:+d}: with threshold='zero' a random "
@@ -108,3 +108,46 @@ def make_teacher_network(n_samples=100, n_features=25, hidden=25, *,
     if return_teacher:
         return X, y, {"W": W, "V": V, "u": u, "threshold": t}
     return X, y
+
+
+def teacher_labels(X, teacher):
+    """The labels a teacher network gives: ``sign(u' relu(V relu(W x)) - t)``.
+
+    The forward pass of :func:`make_teacher_network`, for other inputs or for
+    other weights (a score of exactly ``t`` is labelled ``-1``, as in the seed).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs.
+
+    teacher : dict
+        ``W`` of shape (hidden, n_features), ``V`` of shape (hidden, hidden),
+        ``u`` with ``hidden`` entries (any shape), and optionally the
+        ``threshold`` ``t`` (0 if absent): the ``teacher`` that
+        ``make_teacher_network(..., return_teacher=True)`` returns, for one.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,)
+        Labels in ``{-1, 1}`` (int).
+
+    Examples
+    --------
+    >>> from skntk.datasets import make_teacher_network, teacher_labels
+    >>> X, y, teacher = make_teacher_network(50, threshold="median",
+    ...                                      return_teacher=True, random_state=0)
+    >>> bool((teacher_labels(X, teacher) == y).all())
+    True
+    """
+    return _sign(_teacher_score(X, teacher), teacher.get("threshold", 0.0))
+
+
+def _teacher_score(X, teacher):
+    """``u' relu(V relu(W x))`` for each row of X."""
+    h = np.maximum(np.maximum(X @ teacher["W"].T, 0) @ teacher["V"].T, 0)
+    return h @ np.ravel(teacher["u"])
+
+
+def _sign(score, t):
+    return np.where(score > t, 1, -1)

@@ -1,4 +1,4 @@
-"""``skntk compare``: the report, the presets, errors and interruptions."""
+"""``skntk compare``: the report, the data, the presets, errors and exit codes."""
 
 import csv
 import json
@@ -7,28 +7,16 @@ import sys
 
 import numpy as np
 import pytest
+from _compare_cli import one_line_error as _one_line_error
+from _compare_cli import run as _run
 
-from skntk.compare import _cli, _report
-from skntk.datasets import _fashion_mnist
+from skntk.compare import _models
 from skntk.compare._cli import main
+from skntk.datasets import _fashion_mnist
 
 matplotlib = pytest.importorskip("matplotlib")  # a runtime dependency of the report
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-
-def _run(argv, capsys):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _one_line_error(err, code, expected_code):
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert code == expected_code, err
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 # ------------------------------------------------------------- the main job
@@ -41,7 +29,8 @@ def test_compare_quick_on_digits_writes_a_valid_report(tmp_path, capsys):
     assert report["complete"] is True and report["schema_version"] == 1
     settings = report["settings"]
     assert settings["dataset"] == "digits" and settings["cv"] == 3
-    assert settings["models"] == list(_cli.DEFAULT_MODELS)  # every model is installed
+    # every model is installed
+    assert settings["models"] == list(_models.DEFAULT_MODELS)
     for name in ("skntk", "scikit-learn", "numpy", "torch", "python"):
         assert report["versions"][name]
     # every model has every fold, with its numbers
@@ -214,10 +203,11 @@ def test_missing_fashion_mnist(tmp_path, capsys, monkeypatch):
 
 
 def test_missing_estimator_is_left_out_with_a_note(tmp_path, capsys, monkeypatch):
-    real = _cli._available
-    monkeypatch.setattr(_cli, "DEFAULT_MODELS", ("ntk", "empirical"))
-    monkeypatch.setattr(_cli, "_available",
-                        lambda m: "not built yet" if m == "empirical" else real(m))
+    real = _models._available
+    monkeypatch.setattr(_models, "DEFAULT_MODELS", ("ntk", "empirical"))
+    monkeypatch.setattr(_models, "_available",
+                        lambda needs: "not built yet"
+                        if needs == "EmpiricalNTKFeatures" else real(needs))
     code, _, err = _run(["compare", "--n-train", "60", "--cv", "2", "--no-figures",
                          "--output", str(tmp_path)], capsys)
     assert code == 0
@@ -235,269 +225,3 @@ def test_command_line_entry_point_has_no_traceback(tmp_path):
     assert res.returncode == 2
     assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
     assert "skntk compare: error: --models: unknown model(s) rnn" in res.stderr
-
-
-# ------------------------------------------------------------ interruptions
-def test_ctrl_c_leaves_no_results_json(tmp_path, capsys, monkeypatch):
-    out_dir = tmp_path / "r"
-    out_dir.mkdir()
-    (out_dir / "results.json").write_text('{"complete": true}')  # an older run's
-    calls = []
-
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    real = _cli._run_fold
-    monkeypatch.setattr(_cli, "_run_fold", interrupted)
-    code = main(["compare", "--models", "ntk,svc-rbf", "--cv", "2", "--n-train", "60",
-                 "--output", str(out_dir)])
-    assert code == 130
-    err = capsys.readouterr().err
-    assert "interrupted; no results.json written" in err
-    assert "1 finished model-folds kept in" in err and "--resume" in err
-    assert not (out_dir / "results.json").exists()
-    assert not (out_dir / "results.csv").exists()
-    # only the checkpoint of the one finished fold is left, and no temporaries
-    assert [p.name for p in out_dir.iterdir()] == ["progress.jsonl"]
-    _, records = _report.read_progress(out_dir / "progress.jsonl")
-    assert [(r["model"], r["fold"]) for r in records] == [("ntk", 0)]
-
-
-# ------------------------------------------------ checkpoints and --resume
-_SMALL = ["--models", "ntk,svc-rbf", "--cv", "3", "--n-train", "60", "--no-figures",
-          "--quiet"]
-#: results.json keys that hold wall-clock times (everything else is reproducible)
-_TIMING_KEYS = {"fit_time", "predict_time", "fit_time_mean", "predict_time_mean",
-                "started", "wall_time"}
-
-
-def _without_timings(obj):
-    if isinstance(obj, dict):
-        return {k: _without_timings(v) for k, v in obj.items() if k not in _TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_without_timings(v) for v in obj]
-    return obj
-
-
-_REAL_RUN_FOLD = _cli._run_fold
-
-
-def _counting_run_fold(monkeypatch, fail_at=None):
-    """Replace _run_fold by a wrapper that records its calls (and can raise ^C)."""
-    calls, real = [], _REAL_RUN_FOLD
-
-    def run_fold(model, k, *args, **kwargs):
-        if len(calls) + 1 == fail_at:
-            raise KeyboardInterrupt
-        calls.append((model, k))
-        return real(model, k, *args, **kwargs)
-
-    monkeypatch.setattr(_cli, "_run_fold", run_fold)
-    return calls
-
-
-def test_interrupted_run_resumes_to_the_fresh_results(tmp_path, capsys, monkeypatch):
-    fresh, out_dir = tmp_path / "fresh", tmp_path / "r"
-    assert main(["compare", *_SMALL, "--output", str(fresh)]) == 0
-    # ^C during the 3rd of 6 model-folds: the first two are checkpointed
-    calls = _counting_run_fold(monkeypatch, fail_at=3)
-    code, _, err = _run(["compare", *_SMALL, "--output", str(out_dir)], capsys)
-    assert code == 130 and "rerun with --resume" in err
-    assert not (out_dir / "results.json").exists()
-    header, records = _report.read_progress(out_dir / "progress.jsonl")
-    assert [(r["model"], r["fold"]) for r in records] == [("ntk", 0), ("ntk", 1)]
-    assert header["cv"] == 3 and header["models"] == ["ntk", "svc-rbf"]
-    assert header["random_state"] == 0 and header["versions"]["scikit-learn"]
-    # a crash in the middle of a write leaves a torn last line: it is ignored
-    with open(out_dir / "progress.jsonl", "a") as f:
-        f.write('{"type": "record", "model": "svc-rb')
-
-    calls = _counting_run_fold(monkeypatch)
-    code, _, err = _run(["compare", *_SMALL, "--resume", "--output", str(out_dir)],
-                        capsys)
-    assert code == 0, err
-    assert calls == [("ntk", 2), ("svc-rbf", 0), ("svc-rbf", 1), ("svc-rbf", 2)]
-    report = json.loads((out_dir / "results.json").read_text())
-    expected = json.loads((fresh / "results.json").read_text())
-    assert report["resumed"] == [["ntk", 0], ["ntk", 1]] and expected["resumed"] == []
-    for key in ("results", "summary", "folds", "data"):
-        assert _without_timings(report[key]) == _without_timings(expected[key]), key
-    # the progress file is whole again (torn line dropped) and holds every fold,
-    # with the same predictions as the uninterrupted run
-    _, records = _report.read_progress(out_dir / "progress.jsonl")
-    _, fresh_records = _report.read_progress(fresh / "progress.jsonl")
-    assert len(records) == 6
-    assert all(ln.endswith("}") for ln in
-               (out_dir / "progress.jsonl").read_text().splitlines())
-    assert ({(r["model"], r["fold"]): r["predictions"] for r in records}
-            == {(r["model"], r["fold"]): r["predictions"] for r in fresh_records})
-
-    # without --resume the progress file is discarded: every fold runs again
-    calls.clear()
-    assert main(["compare", *_SMALL, "--output", str(out_dir)]) == 0
-    assert len(calls) == 6
-    assert json.loads((out_dir / "results.json").read_text())["resumed"] == []
-
-
-@pytest.mark.parametrize("change, match", [
-    (["--cv", "2"], "written with --cv 3, this run has 2"),
-    (["--random-state", "1"], "written with --random-state 0, this run has 1"),
-    (["--models", "ntk"], "written with --models ntk,svc-rbf, this run has ntk"),
-    (["--classes", "1,7"], "written with --classes (none), this run has 1,7"),
-])
-def test_resume_with_other_settings_is_refused(tmp_path, capsys, monkeypatch,
-                                               change, match):
-    _counting_run_fold(monkeypatch, fail_at=2)
-    assert main(["compare", *_SMALL, "--output", str(tmp_path)]) == 130
-    before = (tmp_path / "progress.jsonl").read_text()
-    capsys.readouterr()
-    argv = dict(zip(_SMALL[::2], _SMALL[1::2])) | dict(zip(change[::2], change[1::2]))
-    code = main(["compare", *[a for kv in argv.items() for a in kv], "--resume",
-                 "--output", str(tmp_path)])
-    line = _one_line_error(capsys.readouterr().err, code, 2)
-    assert line.startswith("skntk compare: error: --resume: ")
-    assert match in line and "new --output, or drop --resume" in line
-    assert (tmp_path / "progress.jsonl").read_text() == before  # left as it was
-
-
-def test_resume_rejects_changed_data_and_presets(tmp_path, capsys, monkeypatch):
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(n_class=3, return_X_y=True)
-    np.savez(tmp_path / "d.npz", X=X[:60], y=y[:60])
-    argv = ["compare", "--dataset", str(tmp_path / "d.npz"), *_SMALL[:4],
-            "--no-figures", "--quiet", "--output", str(tmp_path / "r")]
-    assert main(argv) == 0
-    np.savez(tmp_path / "d.npz", X=X[:60] + 1, y=y[:60])  # same name, other rows
-    code = main([*argv, "--resume"])
-    line = _one_line_error(capsys.readouterr().err, code, 2)
-    assert "written with the data (same name, different rows)" in line
-    code = main(["compare", "--preset", "teacher", "--resume"])
-    assert "drop --resume" in _one_line_error(capsys.readouterr().err, code, 2)
-    # --resume with nothing to resume starts from the first fold
-    calls = _counting_run_fold(monkeypatch)
-    assert main([*argv[:-1], str(tmp_path / "new"), "--resume"]) == 0
-    assert len(calls) == 6
-
-
-def test_same_random_state_is_bitwise_reproducible_across_processes(tmp_path):
-    reports = []
-    for run in ("a", "b"):
-        res = subprocess.run([sys.executable, "-m", "skntk", "compare", *_SMALL,
-                              "--random-state", "3", "--output", str(tmp_path / run)],
-                             capture_output=True, text=True)
-        assert res.returncode == 0, res.stderr
-        reports.append(json.loads((tmp_path / run / "results.json").read_text()))
-    a, b = (_without_timings(r) for r in reports)
-    for key in ("results", "summary", "agreement", "folds", "data"):
-        assert a[key] == b[key], key  # JSON floats: equal text, equal bits
-    assert all(r["agreement_with_ntk"] is not None for r in a["results"][3:])
-    assert a["settings"]["random_state"] == 3
-
-
-def test_atomic_write_keeps_the_old_file_on_interrupt(tmp_path, monkeypatch):
-    path = tmp_path / "results.json"
-    _report.write_json(path, {"run": 1})
-
-    def boom(src, dst):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(_report.os, "replace", boom)
-    with pytest.raises(KeyboardInterrupt):
-        _report.write_json(path, {"run": 2})
-    assert json.loads(path.read_text()) == {"run": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temporaries
-
-
-def test_json_is_strict():
-    path_text = json.dumps(_report._jsonable({"a": np.float32(0.5), "b": float("nan"),
-                                              "c": np.arange(2)}), allow_nan=False)
-    assert json.loads(path_text) == {"a": 0.5, "b": None, "c": [0, 1]}
-
-
-# ------------------------------------------------------------ the Displays
-def test_displays_from_estimators():
-    from sklearn.datasets import load_digits
-    from sklearn.svm import SVC
-
-    from skntk import NTKClassifier, NTKRegressor
-    from skntk.compare._display import (
-        AgreementDisplay,
-        GramSpectrumDisplay,
-        LearningCurveComparisonDisplay,
-    )
-
-    X, y = load_digits(n_class=3, return_X_y=True)
-    X = X[:150] / 8 - 1
-    y = y[:150]
-    disp = LearningCurveComparisonDisplay.from_estimators(
-        {"ntk": NTKClassifier(alpha=1e-3), "svc": SVC()}, X, y, train_sizes=[0.5, 1.0],
-        cv=3)
-    assert disp.test_scores["ntk"].shape == (2, 3)
-    assert disp.train_sizes.tolist() == [50, 100]
-    assert disp.ax_.get_xlabel() == "training-set size"
-
-    disp = GramSpectrumDisplay.from_estimator(NTKRegressor(alpha=0.0), X, y,
-                                              n_values=[30, 90], scale=64.0)
-    ref = NTKRegressor(alpha=0.0).fit(X[_first(y, 30)], y[_first(y, 30)])
-    assert disp.min_eigenvalues[0] == pytest.approx(64 * ref.gram_min_eigenvalue())
-    assert disp.bounds[0] == pytest.approx(ref.generalization_bound() / 8)
-    assert disp.min_eigenvalues[1] < disp.min_eigenvalues[0]
-    assert len(disp.axes_) == 2
-
-    # an SVC standing in for the net: only hidden_layer_sizes must be settable
-    disp = AgreementDisplay.from_estimator(
-        _WidthSVC(), NTKClassifier(alpha=1e-3), X[:100], y[:100], X[100:], y[100:],
-        widths=[1, 4], plot=False)
-    assert disp.agreement.shape == (2,) and disp.kernel_score > 0.9
-    assert not hasattr(disp, "figure_")
-
-
-def _first(y, n):
-    from skntk.compare._display import first_rows_per_class
-
-    return first_rows_per_class(y, n)
-
-
-class _WidthSVC:
-    """A classifier with a ``hidden_layer_sizes`` parameter, for AgreementDisplay."""
-
-    def __init__(self, hidden_layer_sizes=(1,)):
-        self.hidden_layer_sizes = hidden_layer_sizes
-
-    def get_params(self, deep=True):
-        return {"hidden_layer_sizes": self.hidden_layer_sizes}
-
-    def set_params(self, **params):
-        self.hidden_layer_sizes = params["hidden_layer_sizes"]
-        return self
-
-    def fit(self, X, y):
-        from sklearn.svm import SVC
-
-        self.svc_ = SVC(C=float(self.hidden_layer_sizes[0])).fit(X, y)
-        return self
-
-    def predict(self, X):
-        return self.svc_.predict(X)
-
-
-def test_display_input_errors():
-    from skntk.compare._display import (
-        AgreementDisplay,
-        GramSpectrumDisplay,
-        first_rows_per_class,
-    )
-
-    with pytest.raises(ValueError, match="net_predictions has 1 arrays for 2 widths"):
-        AgreementDisplay.from_predictions([1, 2], [[0, 1]], [0, 1], plot=False)
-    with pytest.raises(ValueError, match="do not match kernel_predictions"):
-        AgreementDisplay.from_predictions([1], [[0, 1, 1]], [0, 1], plot=False)
-    with pytest.raises(ValueError, match="class 1 has only 1 rows, 2 are needed"):
-        first_rows_per_class([0, 0, 1], 4)
-    with pytest.raises(ValueError, match="sequence of 2 Axes"):
-        _, ax = plt.subplots()
-        GramSpectrumDisplay([1], [1.0], [1.0]).plot(ax=[ax])

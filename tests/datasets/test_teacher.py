@@ -1,4 +1,5 @@
-"""make_teacher_network: the seed's teacher, labels, balance and bad input."""
+"""make_teacher_network and teacher_labels: the seed's teacher, labels, balance
+and bad input."""
 
 import warnings
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skntk.datasets import make_teacher_network
+from skntk.datasets import make_teacher_network, teacher_labels
 
 
 def _relu(A):
@@ -31,6 +32,21 @@ def test_draws_and_labels_follow_the_documented_recipe():
     np.testing.assert_array_equal(y, np.where(score > np.median(score), 1, -1))
     assert X.shape == (50, 7) and y.shape == (50,)
     assert set(np.unique(y)) == {-1, 1}
+
+
+def test_teacher_labels_is_the_forward_pass():
+    X, y, teacher = make_teacher_network(60, n_features=5, hidden=3,
+                                         return_teacher=True, threshold="median",
+                                         random_state=4)
+    np.testing.assert_array_equal(teacher_labels(X, teacher), y)
+    # other weights, u of any shape, no threshold (0), a score of 0 labelled -1
+    W, V = teacher["W"], teacher["V"]
+    u = teacher["u"].reshape(-1, 1)
+    score = _relu(_relu(X @ W.T) @ V.T) @ u[:, 0]
+    np.testing.assert_array_equal(teacher_labels(X, {"W": W, "V": V, "u": u}),
+                                  np.where(score > 0, 1, -1))
+    zeros = np.zeros((2, 5))
+    assert teacher_labels(zeros, {"W": W, "V": V, "u": u}).tolist() == [-1, -1]
 
 
 def test_same_teacher_for_every_n_samples():

@@ -1,0 +1,313 @@
+"""``skntk compare``: a net against its NTK (and baselines) on the same folds.
+
+:func:`_compare` is the command, in steps: check the arguments (or hand over
+to a ``--preset``), plan the run (models, data, folds), take the finished
+folds of ``--resume``, cross-validate the rest with a checkpoint per fold,
+draw the figures, write results.csv and then results.json (last: it marks a
+complete run) and print the table.
+"""
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import _report
+from ._checkpoint import (
+    _RECORD_KEYS,
+    PROGRESS_FILE,
+    _checkpoint_settings,
+    _load_checkpoint,
+    _prepare_output,
+)
+from ._data import _Data, _load_data, _parse_classes
+from ._driver import _cross_validate_all, _limit_torch_threads, _Progress
+from ._errors import EXIT_OK, EXIT_USAGE, CompareError
+from ._models import KERNEL, MODELS, NET, TORCH_MODELS, _choose_models, _Context
+from ._preset_teacher import _preset_teacher
+from ._preset_tp5 import _preset_tp5
+from ._summary import (
+    _agreement,
+    _figure_plan,
+    _make_figures,
+    _params,
+    _summary,
+    _table,
+    _use_agg,
+)
+
+PRESETS = {"tp5": _preset_tp5, "teacher": _preset_teacher}
+
+
+def _check_args(args):
+    if args.cv is not None and args.cv < 2:
+        raise CompareError(f"--cv must be >= 2, got {args.cv}", EXIT_USAGE)
+    if args.n_train is not None and args.n_train < 2:
+        raise CompareError(f"--n-train must be >= 2, got {args.n_train}", EXIT_USAGE)
+    if args.n_jobs == 0:
+        raise CompareError("--n-jobs must be a positive number of processes or -1 "
+                           "(all cores)", EXIT_USAGE)
+    if args.torch_threads < 0:
+        raise CompareError(f"--torch-threads must be >= 0, got {args.torch_threads}",
+                           EXIT_USAGE)
+    if args.random_state < 0:
+        raise CompareError(f"--random-state must be >= 0, got {args.random_state}",
+                           EXIT_USAGE)
+    if args.preset is not None and args.resume:
+        raise CompareError(f"--resume continues a cross-validation; --preset "
+                           f"{args.preset} has none, drop --resume", EXIT_USAGE)
+    if args.preset is not None:
+        given = [f"--{k.replace('_', '-')}" for k in ("dataset", "classes", "n_train",
+                                                       "cv", "models")
+                 if getattr(args, k) is not None]
+        if given:
+            raise CompareError(f"--preset {args.preset} fixes the data and the models; "
+                               f"drop {', '.join(given)}", EXIT_USAGE)
+    args.dataset = args.dataset or "digits"
+    args.classes = _parse_classes(args.classes)
+
+
+
+@dataclass
+class _Plan:
+    """What a run cross-validates: the models, the data and the folds."""
+
+    models: list
+    data: _Data
+    classes: np.ndarray
+    counts: np.ndarray
+    n_folds: int
+    ctx: _Context
+    estimators: dict
+    folds: list
+
+
+def _compare(args):
+    """Cross-validate a net against its NTK (and baselines) on the same folds."""
+    started = time.time()
+    _check_args(args)
+    if args.preset is not None:
+        return PRESETS[args.preset](args, started)
+
+    def note(text):
+        if not args.quiet:
+            print(f"note: {text}", file=sys.stderr, flush=True)
+
+    plan = _plan(args, note)
+    progress_path = Path(args.output) / PROGRESS_FILE
+    checkpoint = _checkpoint_settings(args, plan.data, plan.models, plan.n_folds,
+                                      _report.versions())
+    done = _resume(args, plan, progress_path, checkpoint, note)
+    outdir = _prepare_output(args.output, keep_progress=args.resume)
+    figures = _figures_to_draw(args, plan.models, note)
+    _announce(args, plan)
+    results, summary, figure_paths, resumed = _run(
+        args, plan, done, progress_path, checkpoint, figures, outdir)
+    _note_warnings(results, plan, note)
+    report = _write_report(args, plan, results, summary, figure_paths, resumed,
+                           outdir, started)
+    _print_outcome(summary, report, outdir, figure_paths)
+    return EXIT_OK
+
+
+def _plan(args, note):
+    """The models, the data, the folds; errors before anything is written."""
+    from sklearn.model_selection import StratifiedKFold
+
+    models = _choose_models(args.models, note)
+    data = _load_data(args)
+    X, y = data.X, data.y
+    classes, counts = np.unique(y, return_counts=True)
+    n_folds = args.cv or (3 if args.quick else 5)
+    if classes.size < 2:
+        raise CompareError(f"{data.name}: a single class ({classes[0]}); compare needs "
+                           "at least 2")
+    if counts.min() < n_folds:
+        raise CompareError(
+            f"{data.name}: class {classes[counts.argmin()]} has {counts.min()} rows, "
+            f"fewer than --cv {n_folds} folds; lower --cv or raise --n-train",
+            EXIT_USAGE)
+    ctx = _Context(quick=args.quick, random_state=args.random_state,
+                   n_samples=len(y), n_features=X.shape[1], n_classes=classes.size,
+                   scaler=data.scaler)
+    estimators = {m: MODELS[m].factory(ctx) for m in models}
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True,
+                               random_state=args.random_state)
+    folds = list(splitter.split(X, y))
+    return _Plan(models, data, classes, counts, n_folds, ctx, estimators, folds)
+
+
+def _resume(args, plan, progress_path, checkpoint, note):
+    """The finished model-folds of --resume (checked before --output is touched)."""
+    if not args.resume:
+        return {}
+    done = _load_checkpoint(progress_path, checkpoint, plan.folds)
+    if done is None:
+        note(f"--resume: no {progress_path}, starting from the first fold")
+        return {}
+    note(f"--resume: {len(done)} of {len(plan.models) * plan.n_folds} model-folds "
+         f"finished in {progress_path}")
+    return done
+
+
+def _figures_to_draw(args, models, note):
+    figures = [] if args.no_figures else _figure_plan(models, args.quick)
+    if any(m in TORCH_MODELS for m in models):
+        _limit_torch_threads(args.torch_threads)  # the figures' nets (this process)
+    if figures and not _use_agg():
+        note("figures skipped: matplotlib is not installed (pip install matplotlib)")
+        figures = []
+    return figures
+
+
+def _announce(args, plan):
+    """The one-line header; the kernel engine is loaded outside the fit times."""
+    X, y = plan.data.X, plan.data.y
+    if not args.quiet:
+        print(f"{plan.data.name}: {len(y)} samples, {X.shape[1]} features, "
+              f"{plan.classes.size} classes; {plan.n_folds}-fold stratified CV "
+              f"(random_state={args.random_state}); models: {', '.join(plan.models)}",
+              flush=True)
+    if KERNEL in plan.models or "nngp" in plan.models:
+        from .. import relu_kernel
+
+        relu_kernel(X[:2], depth=1)  # load the kernel engine outside the fit times
+
+
+def _run(args, plan, done, progress_path, checkpoint, figures, outdir):
+    """Every model-fold not in ``done`` (each checkpointed), then the figures."""
+    models, n_folds = plan.models, plan.n_folds
+    progress = _Progress(len(models) * n_folds + len(figures), args.quiet)
+    progress.update(len(done))
+    in_order = sorted(done, key=lambda mk: (models.index(mk[0]), mk[1]))
+    checkpoints = _report.ProgressFile(progress_path, checkpoint,
+                                       [done[mk] for mk in in_order])
+    saved = [len(done)]
+
+    def save(res):
+        checkpoints.append({key: res[key] for key in _RECORD_KEYS})
+        saved[0] += 1
+
+    args.interrupt_note = lambda: (f"{saved[0]} finished model-folds kept in "
+                                   f"{progress_path}; rerun with --resume to continue")
+    try:
+        results = _cross_validate_all(models, plan.estimators, plan.data.X,
+                                      plan.data.y, plan.folds, args.n_jobs,
+                                      progress, args.torch_threads, done, save)
+        summary = _summary(results, models, n_folds)
+        figure_paths = _make_figures(figures, plan.ctx, plan.data, plan.folds, outdir,
+                                     progress, args.quick) if figures else {}
+    finally:
+        checkpoints.close()
+        progress.close()
+    return results, summary, figure_paths, in_order
+
+
+def _note_warnings(results, plan, note):
+    for m in plan.models:
+        seen = sorted({w for k in range(plan.n_folds)
+                       for w in results[m, k]["warnings"]})
+        for w in seen:
+            note(f"{m}: {w.splitlines()[0][:300]} (results.json lists the warnings "
+                 "of every fold)")
+
+
+def _fold_rows(results, models, n_folds):
+    rows = []
+    for m in models:
+        agree_k = None if m == KERNEL else _agreement(results, m, KERNEL, n_folds)
+        for k in range(n_folds):
+            r = results[m, k]
+            rows.append({key: r[key] for key in (
+                "model", "fold", "n_train", "n_test", "accuracy", "fit_time",
+                "predict_time", "warnings")}
+                | {"agreement_with_ntk": None if agree_k is None else agree_k[k]})
+    return rows
+
+
+def _settings(args, plan):
+    n_folds, estimators = plan.n_folds, plan.estimators
+    return {
+        "command": ["skntk", "compare", *args.argv],
+        "dataset": args.dataset, "classes": args.classes, "n_train": args.n_train,
+        "cv": n_folds, "models": plan.models, "n_jobs": args.n_jobs,
+        "random_state": args.random_state, "quick": args.quick,
+        "figures": not args.no_figures, "torch_threads": args.torch_threads,
+        "folds": "StratifiedKFold(n_splits=%d, shuffle=True, random_state=%d)"
+                 % (n_folds, args.random_state),
+        "definitions": {
+            "accuracy": "held-out accuracy of the fold (cross_validate's test_score)",
+            "fit_time": "seconds to fit the pipeline on the training rows",
+            "predict_time": "cross_validate's score_time: seconds to predict and "
+                            "score the held-out rows",
+            "agreement_with_ntk": "fraction of held-out rows where the model and "
+                                  "ntk predict the same label",
+        },
+        "estimators": {m: {"description": MODELS[m].description,
+                           "pipeline": repr(estimators[m]),
+                           "params": _params(estimators[m])} for m in plan.models},
+    }
+
+
+def _write_report(args, plan, results, summary, figure_paths, resumed, outdir,
+                  started):
+    """results.csv, then results.json (last: it marks completion); the report."""
+    data, n_folds = plan.data, plan.n_folds
+    X, y = data.X, data.y
+    agreement = _agreement(results, NET, KERNEL, n_folds)
+    fold_rows = _fold_rows(results, plan.models, n_folds)
+    versions = _report.versions()
+    settings = _settings(args, plan)
+    report = {
+        "schema_version": _report.SCHEMA_VERSION,
+        "complete": True,
+        "settings": settings,
+        "versions": versions,
+        "data": {"name": data.name, "description": data.description,
+                 "n_samples": int(len(y)), "n_features": int(X.shape[1]),
+                 "classes": plan.classes.tolist(),
+                 "class_counts": plan.counts.tolist(), **data.info},
+        "folds": [{"fold": k, "train_size": int(len(tr)), "test_size": int(len(te)),
+                   "test_indices": te.tolist()}
+                  for k, (tr, te) in enumerate(plan.folds)],
+        "results": fold_rows,
+        "summary": summary,
+        "agreement": None if agreement is None else {
+            "net": NET, "kernel": KERNEL, "per_fold": agreement,
+            "mean": float(np.mean(agreement)), "std": float(np.std(agreement))},
+        "figures": {k: v.name for k, v in figure_paths.items()},
+        "progress_file": PROGRESS_FILE,
+        "resumed": [list(mk) for mk in resumed],
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "wall_time": None,
+    }
+    csv_rows = [r | {"dataset": data.name, "n_samples": len(y), "cv": n_folds,
+                     "random_state": args.random_state,
+                     "skntk": versions["skntk"],
+                     "scikit-learn": versions["scikit-learn"],
+                     "torch": versions.get("torch", ""),
+                     "params": json.dumps(settings["estimators"][r["model"]]["params"],
+                                          sort_keys=True)}
+                for r in fold_rows]
+    _report.write_csv(outdir / "results.csv", csv_rows, [
+        "model", "fold", "n_train", "n_test", "accuracy", "fit_time", "predict_time",
+        "agreement_with_ntk", "dataset", "n_samples", "cv", "random_state", "skntk",
+        "scikit-learn", "torch", "params"])
+    report["wall_time"] = time.time() - started
+    _report.write_json(outdir / "results.json", report)  # last: marks completion
+    return report
+
+
+def _print_outcome(summary, report, outdir, figure_paths):
+    print(_table(summary))
+    agreement = report["agreement"]
+    if agreement is not None:
+        print(f"net ({NET}) and kernel ({KERNEL}) agree on "
+              f"{agreement['mean']:.1%} ± {agreement['std']:.1%} of held-out "
+              f"predictions")
+    print(f"report: {outdir / 'results.json'}, {outdir / 'results.csv'}"
+          + "".join(f", {p}" for p in figure_paths.values())
+          + f" ({report['wall_time']:.0f}s)")
