@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils.devices import limit_torch_threads
 from . import _report
 from ._checkpoint import (
     _RECORD_KEYS,
@@ -24,7 +25,7 @@ from ._checkpoint import (
     _prepare_output,
 )
 from ._data import _Data, _load_data, _parse_classes
-from ._driver import _cross_validate_all, _limit_torch_threads, _Progress
+from ._driver import _cross_validate_all, _Progress
 from ._errors import EXIT_OK, EXIT_USAGE, CompareError
 from ._models import KERNEL, MODELS, NET, TORCH_MODELS, _choose_models, _Context
 from ._preset_teacher import _preset_teacher
@@ -156,7 +157,7 @@ def _resume(args, plan, progress_path, checkpoint, note):
 def _figures_to_draw(args, models, note):
     figures = [] if args.no_figures else _figure_plan(models, args.quick)
     if any(m in TORCH_MODELS for m in models):
-        _limit_torch_threads(args.torch_threads)  # the figures' nets (this process)
+        limit_torch_threads(args.torch_threads)  # the figures' nets (this process)
     if figures and not _use_agg():
         note("figures skipped: matplotlib is not installed (pip install matplotlib)")
         figures = []

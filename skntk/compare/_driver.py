@@ -7,20 +7,8 @@ worker processes; :class:`_Progress` is the bar on stderr.
 import sys
 import warnings
 
+from ..utils.devices import limit_torch_threads
 from ._models import TORCH_MODELS
-
-def _limit_torch_threads(n):
-    """torch's intra-op threads: small nets train faster on one thread.
-
-    With several threads, each small matrix product of a 64-row batch pays
-    OpenMP synchronisation, and on a busy machine that costs 5-50x (measured
-    on 2 shared cores); one thread per process is also what ``--n-jobs``
-    wants. Only called when a torch model runs.
-    """
-    if n:
-        import torch
-
-        torch.set_num_threads(n)
 
 
 def _run_fold(model, k, estimator, X, y, train, test, torch_threads=None):
@@ -28,7 +16,7 @@ def _run_fold(model, k, estimator, X, y, train, test, torch_threads=None):
     from sklearn.model_selection import cross_validate
 
     if model in TORCH_MODELS:
-        _limit_torch_threads(torch_threads)
+        limit_torch_threads(torch_threads)
 
     # cross_validate times fit and score; the predictions for the agreement
     # come from one more predict of the fitted estimator it returns.

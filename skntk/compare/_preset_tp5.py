@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..utils.devices import limit_torch_threads
 from ._checkpoint import _prepare_output
-from ._driver import _limit_torch_threads, _Progress
+from ._driver import _Progress
 from ._errors import EXIT_OK, CompareError
 from ._models import _available
 from ._presets import _preset_header, _write_preset
@@ -128,7 +129,7 @@ def _tp5_ntk(X, y, X_test, progress):
 def _tp5_train_net(args, X, y, X_test, progress):
     net = _NetRun(note=_available("TorchMLPRegressor"))
     if net.note is None:
-        _limit_torch_threads(args.torch_threads)
+        limit_torch_threads(args.torch_threads)
         progress.describe("net: 784-1000-1, SGD lr 0.01, batch 32, 200 epochs")
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:

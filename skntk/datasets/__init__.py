@@ -4,6 +4,9 @@ a labelled table from a ``.npz`` or ``.csv`` file.
 The embedded default data of the command line is scikit-learn's
 :func:`sklearn.datasets.load_digits`. :func:`first_rows_per_class` is the TP5
 notebook's selection of rows (the first ones of each class).
+
+May import: numpy, scikit-learn and :mod:`skntk.utils`. Never torch, the
+kernels, an estimator or the compare package: the data comes first.
 """
 
 from ._fashion_mnist import FASHION_MNIST_CLASSES, load_fashion_mnist

@@ -5,7 +5,8 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ..utils.compat import Interval, StrOptions, validate_params
 from ..utils.warn import warn
 
 __all__ = ["make_teacher_network", "teacher_labels"]

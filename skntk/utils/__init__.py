@@ -4,8 +4,10 @@ What lives here: :func:`~skntk.utils.warn.warn`, which issues a warning at the
 first stack frame outside skntk (no hand-counted ``stacklevel``);
 :func:`~skntk.utils.chunks.row_chunks`, the one chunker of row loops under a
 ``working_memory`` budget; :func:`~skntk.utils.devices.resolve_device`, the one
-resolver of ``device=`` parameters, with the one numpy-to-torch dtype map.
+resolver of ``device=`` parameters, with the one numpy-to-torch dtype map;
+``compat``, the one module that imports scikit-learn's private names
+(parameter validation, ``_fit_context``).
 
-May import: the standard library, numpy and scikit-learn's public utilities;
-torch only inside the functions of ``devices.py``. Nothing else in skntk.
+May import: the standard library, numpy and scikit-learn; torch only inside the
+functions of ``devices.py``. Nothing else in skntk.
 """
