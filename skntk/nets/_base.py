@@ -107,6 +107,7 @@ class _BaseTorchMLP(BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    # TorchMLPRegressor's signature (TorchMLPClassifier's differs in its loss)
     def __init__(self, hidden_layer_sizes=(100,), *, activation="relu",
                  parameterization="standard", init="normal", w_std=1.0, b_std=0.0,
                  loss="mse", optimizer="adam", learning_rate_init=0.001,

@@ -182,21 +182,7 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         "loss": [StrOptions({"mse"})],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), *, activation="relu",
-                 parameterization="standard", init="normal", w_std=1.0, b_std=0.0,
-                 loss="mse", optimizer="adam", learning_rate_init=0.001,
-                 batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
-                 warm_start=False, random_state=None, device="cpu", dtype="float32",
-                 verbose=0):
-        super().__init__(
-            hidden_layer_sizes, activation=activation,
-            parameterization=parameterization, init=init, w_std=w_std, b_std=b_std,
-            loss=loss, optimizer=optimizer, learning_rate_init=learning_rate_init,
-            batch_size=batch_size, max_iter=max_iter, shuffle=shuffle,
-            early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, tol=tol, warm_start=warm_start,
-            random_state=random_state, device=device, dtype=dtype, verbose=verbose)
+    # __init__ is _BaseTorchMLP's, whose default loss is "mse"
 
     def _validate_xy(self, X, y, reset):
         return validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32],
