@@ -6,8 +6,10 @@ perceptron module (standard or NTK parameterization, picklable: no lambdas,
 top-level classes), numpy -> tensor conversion that never shares memory with
 the user's array, torch's thread count for small work, and the empirical NTK of
 a batch, used by the ``max_learning_rate`` diagnostic. Devices and dtypes are
-resolved by :mod:`skntk.utils.devices` (``DeviceWarning`` and ``cuda_available``
-are re-exported here for the pickles and tests that name them).
+resolved by :mod:`skntk.utils.devices`; ``DeviceWarning`` and ``cuda_available``
+are re-exported here for the code that names them, but a test faking a machine
+without CUDA must patch ``skntk.utils.devices.cuda_available``, where the
+resolver looks the name up.
 """
 
 import contextlib
