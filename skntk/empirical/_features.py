@@ -1,20 +1,9 @@
 """EmpiricalNTKFeatures: per-layer gradients of a three-layer ReLU net, in closed form.
 
-For ``f(x) = s3 u' relu(s2 V relu(s1 W x))`` (``s1 = 1/sqrt(d)``, ``s2 = 1/sqrt(m1)``,
-``s3 = 1/sqrt(m2)`` in NTK parameterization, all 1 in standard parameterization),
-with ``h1 = relu(s1 W x)``, ``h2 = relu(s2 V h1)``::
-
-    df/du = s3 h2
-    df/dV = s2 delta2 h1'     delta2 = df/da2 = s3 u * relu'(a2)
-    df/dW = s1 delta1 x'      delta1 = df/da1 = s2 (V' delta2) * relu'(a1)
-
-Rows of a batch are handled together: two GEMMs forward, one back, then each
-outer-product block is written once, in place, into the output. The empirical NTK
-Gram never needs the features::
-
-    Phi Phi' = s1^2 (D1 D1')∘(X X') + s2^2 (D2 D2')∘(H1 H1') + s3^2 H2 H2'.
-
-torch is imported only when ``device`` is not ``"cpu"``.
+The estimator: parameters, checks, training, batching and the numpy / torch
+backends. The closed-form forward and backward pass it runs on every batch of
+rows, and the derivation, are in ``_ops.py``. torch is imported only when
+``device`` is not ``"cpu"``.
 """
 
 import math
@@ -22,9 +11,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit
-from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -33,120 +21,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ..utils.chunks import row_chunks
+from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
+
 __all__ = ["EmpiricalNTKFeatures"]
 
 _LAYERS = ("W", "V", "u")
 _FLOATS = [np.float64, np.float32]
 
 
-# --------------------------------------------------------------------------
-# array backends: the same closed forms run on numpy arrays and torch tensors
-# --------------------------------------------------------------------------
-class _NumpyOps:
-    @staticmethod
-    def relu_(A):
-        return np.maximum(A, 0, out=A)
-
-    @staticmethod
-    def as_3d(block, m, k):
-        """(b, m*k) column block of a row-major array -> (b, m, k) view."""
-        s0, s1 = block.strides
-        return np.lib.stride_tricks.as_strided(
-            block, shape=(block.shape[0], m, k), strides=(s0, k * s1, s1))
-
-    @staticmethod
-    def outer_(out3, a, b):
-        np.multiply(a[:, :, None], b[:, None, :], out=out3)
-
-    @staticmethod
-    def mul_(out, a, b):
-        np.multiply(a, b, out=out)
-
-    @staticmethod
-    def matmul_(out, a, b):
-        np.matmul(a, b, out=out)
-
-
-def torch_mul(a, b, out):
-    import torch
-
-    return torch.mul(a, b, out=out)
-
-
-class _TorchOps:
-    @staticmethod
-    def relu_(A):
-        return A.clamp_(min=0)
-
-    @staticmethod
-    def as_3d(block, m, k):
-        return block.view(block.shape[0], m, k)
-
-    @staticmethod
-    def outer_(out3, a, b):
-        torch_mul(a[:, :, None], b[:, None, :], out=out3)
-
-    @staticmethod
-    def mul_(out, a, b):
-        torch_mul(a, b, out=out)
-
-    @staticmethod
-    def matmul_(out, a, b):
-        out.copy_(a @ b)
-
-
-def _backprop(Xb, P, ops):
-    """Forward and backward pass of a batch of rows (closed form, no autograd).
-
-    Returns the scaled layer inputs ``Xs = s1 X``, ``H1s = s2 H1``, ``H2s = s3 H2``
-    and the back-propagated ``D1 = df/da1``, ``D2 = df/da2``; the gradient blocks
-    are ``D1 (x) Xs``, ``D2 (x) H1s`` and ``H2s``.
-    """
-    s1, s2, s3 = P["scales"]
-    A1 = Xb @ P["W"].T
-    if s1 != 1.0:
-        A1 *= s1
-    mask1 = A1 > 0
-    H1 = ops.relu_(A1)
-    A2 = H1 @ P["V"].T
-    if s2 != 1.0:
-        A2 *= s2
-    mask2 = A2 > 0
-    H2 = ops.relu_(A2)
-    D2 = mask2 * P["u_s3"]
-    D1 = D2 @ P["V"]
-    if s2 != 1.0:
-        D1 *= s2
-    D1 *= mask1
-    Xs = Xb * s1 if s1 != 1.0 else Xb
-    H1s = H1 * s2 if s2 != 1.0 else H1
-    H2s = H2 * s3 if s3 != 1.0 else H2
-    return Xs, D1, H1s, D2, H2s
-
-
-def _fill(Xb, out, P, slices, ops):
-    """Write the chosen gradient blocks (or sketches) of rows ``Xb`` into ``out``."""
-    Xs, D1, H1s, D2, H2s = _backprop(Xb, P, ops)
-    pairs = {"W": (D1, Xs), "V": (D2, H1s)}
-    for name, sl in slices.items():
-        block = out[:, sl]
-        sketch = P["sketch"].get(name)
-        if name == "u":
-            if sketch is None:
-                block[...] = H2s
-            else:
-                ops.matmul_(block, H2s, sketch[0])
-        else:
-            a, b = pairs[name]
-            if sketch is None:
-                ops.outer_(ops.as_3d(block, a.shape[1], b.shape[1]), a, b)
-            else:
-                ops.mul_(block, a @ sketch[0], b @ sketch[1])
-
-
-def _gram_factors(name, Xs, D1, H1s, D2, H2s):
-    """The layer's Gram is (F[0] G[0]')∘(F[1] G[1]') (or F[0] G[0]' for "u")."""
-    return {"W": (D1, Xs), "V": (D2, H1s), "u": (H2s,)}[name]
+def _same(a):
+    return a
 
 
 class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
@@ -213,8 +98,11 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
 
     device : str, default="cpu"
         ``"cpu"`` computes with numpy (BLAS); anything else (``"cuda"``,
-        ``"cuda:1"``, ``"mps"``) with torch on that device, in the input dtype,
-        batch by batch; the output is a numpy array.
+        ``"cuda:1"``, ``"mps"``, or ``"auto"``: CUDA when available, else the
+        CPU) with torch on that device, in the input dtype, batch by batch; the
+        output is a numpy array. Resolved by
+        :func:`skntk.utils.devices.resolve_device`: CUDA asked for on a machine
+        without it is an error.
 
     working_memory : float or None, default=None
         Bound in MiB on the temporaries of one batch of rows; the output itself
@@ -347,22 +235,12 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         return int(sizes[0]), int(sizes[1])
 
     def _check_device(self):
-        device = str(self.device)
-        if device == "cpu":
+        """None for the numpy path (device="cpu"), else the torch device."""
+        if str(self.device) == "cpu":
             return None
-        try:
-            import torch
-        except ImportError as exc:  # pragma: no cover - torch is a dependency
-            raise ImportError(f"device={self.device!r} needs torch.") from exc
-        try:
-            dev = torch.device(device)
-        except RuntimeError as exc:
-            raise ValueError(f"device={self.device!r} is not a torch device.") from exc
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r} but torch.cuda.is_available() is False; "
-                "use device='cpu'.")
-        return dev
+        from ..utils.devices import resolve_device
+
+        return resolve_device(self.device)
 
     def _shapes(self, d):
         m1, m2 = self._check_hidden()
@@ -550,11 +428,28 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ transform
     def _batches(self, n, itemsize, row_items):
         """Row batches whose temporaries fit in ``working_memory`` MiB."""
-        budget = self.working_memory
-        if budget is None:
-            budget = get_config()["working_memory"]
-        rows = int(budget * 2**20 // max(1, itemsize * row_items))
-        return gen_batches(n, min(n, max(1, rows)))
+        return row_chunks(n, itemsize * row_items, self.working_memory)
+
+    def _backend(self, dtype, device):
+        """``(ops, P, to_device, to_host, cat)`` of the numpy path
+        (``device=None``) or of torch on ``device``, computing in ``dtype``."""
+        if device is None:
+            return _NumpyOps, self._net(dtype), _same, _same, np.concatenate
+        import torch
+
+        from ..utils.devices import torch_dtype
+
+        tdtype = torch_dtype(dtype)
+        P = self._net(dtype, _TorchOps,
+                      to=lambda a: torch.as_tensor(a, dtype=tdtype, device=device))
+
+        def to_device(a):
+            return torch.as_tensor(np.ascontiguousarray(a), device=device)
+
+        def to_host(a):
+            return a.cpu().numpy()
+
+        return _TorchOps, P, to_device, to_host, torch.cat
 
     def _row_items(self, extra=0):
         (m1, d), m2 = self.W_.shape, self.u_.size
@@ -580,24 +475,21 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         n, p = X.shape[0], self.n_features_out_
         out = np.empty((n, p), dtype=X.dtype)
         device = self._check_device()
+        ops, P, to_device, to_host, _ = self._backend(X.dtype, device)
         if device is None:
-            P = self._net(X.dtype)
             for batch in self._batches(n, X.itemsize, self._row_items()):
-                _fill(X[batch], out[batch], P, self.layer_slices_, _NumpyOps)
+                _fill(X[batch], out[batch], P, self.layer_slices_, ops)
             return out
         import torch
 
-        tdtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        P = self._net(X.dtype, _TorchOps,
-                      to=lambda a: torch.as_tensor(a, dtype=tdtype, device=device))
         buf = None
         for batch in self._batches(n, X.itemsize, self._row_items(extra=p)):
-            Xb = torch.as_tensor(np.ascontiguousarray(X[batch]), device=device)
+            Xb = to_device(X[batch])
             rows = Xb.shape[0]
             if buf is None or buf.shape[0] != rows:
-                buf = torch.empty((rows, p), dtype=tdtype, device=device)
-            _fill(Xb, buf, P, self.layer_slices_, _TorchOps)
-            out[batch] = buf.cpu().numpy()
+                buf = torch.empty((rows, p), dtype=P["W"].dtype, device=device)
+            _fill(Xb, buf, P, self.layer_slices_, ops)
+            out[batch] = to_host(buf)
         return out
 
     def empirical_ntk(self, X, Y=None, *, by_layer=False):
@@ -628,30 +520,8 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=_FLOATS, reset=False)
         Y = X if Y is None else validate_data(self, Y, dtype=X.dtype, reset=False)
-        device = self._check_device()
         names = tuple(self.layer_slices_)
-        if device is None:
-            ops, P, cat = _NumpyOps, self._net(X.dtype), np.concatenate
-
-            def to_device(a):
-                return a
-
-            def to_host(a):
-                return a
-        else:
-            import torch
-
-            tdtype = torch.float64 if X.dtype == np.float64 else torch.float32
-            ops, cat = _TorchOps, torch.cat
-            P = self._net(X.dtype, _TorchOps,
-                          to=lambda a: torch.as_tensor(a, dtype=tdtype, device=device))
-
-            def to_device(a):
-                return torch.as_tensor(np.ascontiguousarray(a), device=device)
-
-            def to_host(a):
-                return a.cpu().numpy()
-
+        ops, P, to_device, to_host, cat = self._backend(X.dtype, self._check_device())
         def factors(Z):
             parts = [_backprop(to_device(Z[b]), P, ops)
                      for b in self._batches(Z.shape[0], Z.itemsize, self._row_items())]

@@ -1,10 +1,14 @@
 """Neural networks in torch as scikit-learn estimators.
 
-What lives here: :class:`TorchMLPClassifier` and :class:`TorchMLPRegressor`
-(``_mlp.py``), the network side of "net versus NTK", and their torch helpers
-(``_torch.py``): the MLP module in the NTK or standard parameterisation,
-device and dtype resolution, numpy-to-tensor conversion and the empirical NTK
-of a batch.
+What lives here: :class:`TorchMLPClassifier` (``_classifier.py``) and
+:class:`TorchMLPRegressor` (``_regressor.py``), the network side of "net versus
+NTK"; the training, inference and checks they share (``_base.py``); the
+``max_learning_rate`` stability diagnostic and :class:`LearningRateWarning`
+(``_diagnostics.py``); and their torch helpers (``_torch.py``): the MLP module
+in the NTK or standard parameterisation, numpy-to-tensor conversion and the
+empirical NTK of a batch. Devices and dtypes are resolved by
+:mod:`skntk.utils.devices` (:class:`DeviceWarning` is re-exported here), and
+inference is chunked by :mod:`skntk.utils.chunks`.
 
 May import: torch, numpy, scipy, scikit-learn, the public functions of
 :mod:`skntk.kernels` and :mod:`skntk.utils`. This package imports torch at
@@ -13,8 +17,10 @@ loads it on first attribute access). Never the engine, the ridge estimators or
 the compare package.
 """
 
-from ._mlp import LearningRateWarning, TorchMLPClassifier, TorchMLPRegressor
-from ._torch import DeviceWarning
+from ..utils.devices import DeviceWarning
+from ._classifier import TorchMLPClassifier
+from ._diagnostics import LearningRateWarning
+from ._regressor import TorchMLPRegressor
 
 __all__ = ["DeviceWarning", "LearningRateWarning", "TorchMLPClassifier",
            "TorchMLPRegressor"]

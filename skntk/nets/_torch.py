@@ -1,11 +1,15 @@
-"""Private torch helpers of the network estimators (``skntk.nets._mlp``).
+"""Private torch helpers of the network estimators.
 
-Everything here imports torch, so only ``skntk.nets._mlp`` imports this module
-(``import skntk`` stays free of torch). Contents: the multilayer perceptron
-module (standard or NTK parameterization, picklable: no lambdas, top-level
-classes), device and dtype resolution, numpy -> tensor conversion that never
-shares memory with the user's array, and the empirical NTK of a batch, used by
-the ``max_learning_rate`` diagnostic.
+Everything here imports torch, so only the modules of ``skntk.nets`` import
+this one (``import skntk`` stays free of torch). Contents: the multilayer
+perceptron module (standard or NTK parameterization, picklable: no lambdas,
+top-level classes), numpy -> tensor conversion that never shares memory with
+the user's array, torch's thread count for small work, and the empirical NTK of
+a batch, used by the ``max_learning_rate`` diagnostic. Devices and dtypes are
+resolved by :mod:`skntk.utils.devices`; ``DeviceWarning`` and ``cuda_available``
+are re-exported here for the code that names them, but a test faking a machine
+without CUDA must patch ``skntk.utils.devices.cuda_available``, where the
+resolver looks the name up.
 """
 
 import contextlib
@@ -15,21 +19,11 @@ import threading
 import numpy as np
 import torch
 from torch import nn
-from ..utils.warn import warn
 
-__all__ = ["DeviceWarning", "MLP", "build_mlp", "empirical_ntk", "resolve_device",
-           "to_tensor", "torch_dtype"]
+from ..utils.devices import DeviceWarning, cuda_available  # noqa: F401 (re-exported)
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-class DeviceWarning(UserWarning):
-    """Warns that a model asked for CUDA runs on the CPU instead.
-
-    Raised by ``predict`` / ``predict_proba`` of an estimator whose ``device``
-    is ``"cuda"`` on a machine without CUDA (for example a model trained on a
-    GPU and unpickled on a laptop): inference then runs on the CPU.
-    """
+__all__ = ["MLP", "build_mlp", "empirical_ntk", "n_params", "single_thread_if",
+           "to_tensor"]
 
 
 # Below this many multiply-adds per step (rows x parameters), torch's intra-op
@@ -67,38 +61,6 @@ def single_thread_if(small):
 
 def n_params(module):
     return sum(p.numel() for p in module.parameters())
-
-
-def torch_dtype(name):
-    return _DTYPES[name]
-
-
-def cuda_available():
-    # one indirection so that tests can fake a machine without CUDA
-    return torch.cuda.is_available()
-
-
-def resolve_device(device, *, training):
-    """The torch.device for ``device`` in {"cpu", "cuda", "auto"}.
-
-    "auto" is CUDA when available, else the CPU. "cuda" without CUDA is an
-    error when training and a :class:`DeviceWarning` (CPU) for inference, so
-    that a model trained on a GPU still predicts after unpickling elsewhere.
-    """
-    if device == "cpu":
-        return torch.device("cpu")
-    if device == "auto":
-        return torch.device("cuda" if cuda_available() else "cpu")
-    if cuda_available():
-        return torch.device("cuda")
-    if training:
-        raise ValueError(
-            "device='cuda' but CUDA is not available on this machine "
-            "(torch.cuda.is_available() is False). Use device='cpu', or "
-            "device='auto' to use a GPU only when there is one.")
-    warn("This estimator has device='cuda' but CUDA is not available on "
-                  "this machine; running inference on the CPU.", DeviceWarning)
-    return torch.device("cpu")
 
 
 def to_tensor(array, dtype, device):

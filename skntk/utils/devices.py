@@ -13,7 +13,13 @@ __all__ = ["DeviceWarning", "cuda_available", "limit_torch_threads", "resolve_de
 
 
 class DeviceWarning(UserWarning):
-    """A model asked for a device this machine lacks and runs on the CPU."""
+    """A model asked for a device this machine lacks and runs on the CPU.
+
+    Issued by :func:`resolve_device` with ``fallback_to_cpu=True``, e.g. by
+    ``predict`` / ``predict_proba`` of a network estimator whose ``device`` is
+    ``"cuda"`` on a machine without CUDA (a model trained on a GPU and
+    unpickled on a laptop): inference then runs on the CPU.
+    """
 
 
 def cuda_available():

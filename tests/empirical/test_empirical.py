@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 
 from skntk import EmpiricalNTKFeatures, ReluNTK
-from skntk.empirical._features import (
+from skntk.empirical._ops import (
     _backprop,
     _fill,
     _NumpyOps,

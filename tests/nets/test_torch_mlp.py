@@ -40,11 +40,8 @@ import skntk
 from _instances import mlp_instances
 
 from skntk import TorchMLPClassifier, TorchMLPRegressor, relu_kernel
-from skntk.nets import _torch as torch_helpers
-from skntk.nets._mlp import (
-    DeviceWarning,
-    LearningRateWarning,
-)
+from skntk.nets import DeviceWarning, LearningRateWarning
+from skntk.utils import devices
 
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
 DRESS, SHIRT = 3, 6
@@ -473,7 +470,7 @@ def test_pickled_cuda_model_loads_and_predicts_without_cuda(monkeypatch):
     blob = pickle.dumps(est)
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch_helpers, "cuda_available", lambda: False)
+    monkeypatch.setattr(devices, "cuda_available", lambda: False)
     loaded = pickle.loads(blob)
     with pytest.warns(DeviceWarning, match="CUDA is not available"):
         proba = loaded.predict_proba(X)

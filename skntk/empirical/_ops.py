@@ -1,0 +1,130 @@
+"""The closed-form forward and backward pass of EmpiricalNTKFeatures' net.
+
+For ``f(x) = s3 u' relu(s2 V relu(s1 W x))`` (``s1 = 1/sqrt(d)``, ``s2 = 1/sqrt(m1)``,
+``s3 = 1/sqrt(m2)`` in NTK parameterization, all 1 in standard parameterization),
+with ``h1 = relu(s1 W x)``, ``h2 = relu(s2 V h1)``::
+
+    df/du = s3 h2
+    df/dV = s2 delta2 h1'     delta2 = df/da2 = s3 u * relu'(a2)
+    df/dW = s1 delta1 x'      delta1 = df/da1 = s2 (V' delta2) * relu'(a1)
+
+Rows of a batch are handled together: two GEMMs forward, one back, then each
+outer-product block is written once, in place, into the output. The empirical NTK
+Gram never needs the features::
+
+    Phi Phi' = s1^2 (D1 D1')∘(X X') + s2^2 (D2 D2')∘(H1 H1') + s3^2 H2 H2'.
+
+The same closed forms run on numpy arrays (:class:`_NumpyOps`) and torch tensors
+(:class:`_TorchOps`); torch is imported only inside the torch backend's calls.
+"""
+
+import numpy as np
+
+__all__ = ["_NumpyOps", "_TorchOps", "_backprop", "_fill", "_gram_factors"]
+
+
+class _NumpyOps:
+    @staticmethod
+    def relu_(A):
+        return np.maximum(A, 0, out=A)
+
+    @staticmethod
+    def as_3d(block, m, k):
+        """(b, m*k) column block of a row-major array -> (b, m, k) view."""
+        s0, s1 = block.strides
+        return np.lib.stride_tricks.as_strided(
+            block, shape=(block.shape[0], m, k), strides=(s0, k * s1, s1))
+
+    @staticmethod
+    def outer_(out3, a, b):
+        np.multiply(a[:, :, None], b[:, None, :], out=out3)
+
+    @staticmethod
+    def mul_(out, a, b):
+        np.multiply(a, b, out=out)
+
+    @staticmethod
+    def matmul_(out, a, b):
+        np.matmul(a, b, out=out)
+
+
+def torch_mul(a, b, out):
+    import torch
+
+    return torch.mul(a, b, out=out)
+
+
+class _TorchOps:
+    @staticmethod
+    def relu_(A):
+        return A.clamp_(min=0)
+
+    @staticmethod
+    def as_3d(block, m, k):
+        return block.view(block.shape[0], m, k)
+
+    @staticmethod
+    def outer_(out3, a, b):
+        torch_mul(a[:, :, None], b[:, None, :], out=out3)
+
+    @staticmethod
+    def mul_(out, a, b):
+        torch_mul(a, b, out=out)
+
+    @staticmethod
+    def matmul_(out, a, b):
+        out.copy_(a @ b)
+
+
+def _backprop(Xb, P, ops):
+    """Forward and backward pass of a batch of rows (closed form, no autograd).
+
+    Returns the scaled layer inputs ``Xs = s1 X``, ``H1s = s2 H1``, ``H2s = s3 H2``
+    and the back-propagated ``D1 = df/da1``, ``D2 = df/da2``; the gradient blocks
+    are ``D1 (x) Xs``, ``D2 (x) H1s`` and ``H2s``.
+    """
+    s1, s2, s3 = P["scales"]
+    A1 = Xb @ P["W"].T
+    if s1 != 1.0:
+        A1 *= s1
+    mask1 = A1 > 0
+    H1 = ops.relu_(A1)
+    A2 = H1 @ P["V"].T
+    if s2 != 1.0:
+        A2 *= s2
+    mask2 = A2 > 0
+    H2 = ops.relu_(A2)
+    D2 = mask2 * P["u_s3"]
+    D1 = D2 @ P["V"]
+    if s2 != 1.0:
+        D1 *= s2
+    D1 *= mask1
+    Xs = Xb * s1 if s1 != 1.0 else Xb
+    H1s = H1 * s2 if s2 != 1.0 else H1
+    H2s = H2 * s3 if s3 != 1.0 else H2
+    return Xs, D1, H1s, D2, H2s
+
+
+def _fill(Xb, out, P, slices, ops):
+    """Write the chosen gradient blocks (or sketches) of rows ``Xb`` into ``out``."""
+    Xs, D1, H1s, D2, H2s = _backprop(Xb, P, ops)
+    pairs = {"W": (D1, Xs), "V": (D2, H1s)}
+    for name, sl in slices.items():
+        block = out[:, sl]
+        sketch = P["sketch"].get(name)
+        if name == "u":
+            if sketch is None:
+                block[...] = H2s
+            else:
+                ops.matmul_(block, H2s, sketch[0])
+        else:
+            a, b = pairs[name]
+            if sketch is None:
+                ops.outer_(ops.as_3d(block, a.shape[1], b.shape[1]), a, b)
+            else:
+                ops.mul_(block, a @ sketch[0], b @ sketch[1])
+
+
+def _gram_factors(name, Xs, D1, H1s, D2, H2s):
+    """The layer's Gram is (F[0] G[0]')∘(F[1] G[1]') (or F[0] G[0]' for "u")."""
+    return {"W": (D1, Xs), "V": (D2, H1s), "u": (H2s,)}[name]

@@ -1,0 +1,425 @@
+"""The training, inference and diagnostics shared by the network estimators.
+
+:class:`_BaseTorchMLP` holds the parameters, ``fit`` / ``partial_fit``'s
+training loop (minibatch SGD or Adam, early stopping, warm starts), the float64
+inference in chunks and the ``max_learning_rate`` method; the subclasses in
+``_classifier.py`` and ``_regressor.py`` supply the targets, the loss and the
+scores.
+"""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils.chunks import row_chunks
+from ..utils.devices import resolve_device, torch_dtype
+from ..utils.warn import warn
+from ._diagnostics import MAX_NTK_ROWS, LearningRateWarning, max_learning_rate
+from ._torch import SMALL_WORK, build_mlp, n_params, single_thread_if, to_tensor
+
+__all__ = []
+
+# inference runs in float64 on chunks of rows x widest layer within this many
+# MiB (2**22 float64 entries)
+_CHUNK_MIB = 32
+
+
+def _check_float32_range(X):
+    """Training in float32 must not turn inputs into inf or 0 silently."""
+    info = np.finfo(np.float32)
+    absX = np.abs(X)
+    big = float(absX.max(initial=0.0))
+    if big > info.max:
+        raise ValueError(
+            f"X has values up to {big:.3g}, which overflow dtype='float32' (max "
+            f"{info.max:.3g}); scale X (e.g. StandardScaler) or use dtype='float64'.")
+    nonzero = absX[absX > 0]
+    if nonzero.size and float(nonzero.min()) < info.tiny:
+        warn(
+            f"X has nonzero values down to {float(nonzero.min()):.3g}, below the "
+            f"smallest normal float32 ({info.tiny:.3g}): they are lost in "
+            "dtype='float32' training; scale X (e.g. StandardScaler) or use "
+            "dtype='float64'.", UserWarning)
+
+
+def _check_hidden_layer_sizes(hidden_layer_sizes):
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, Integral) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    if isinstance(sizes, np.ndarray):
+        sizes = sizes.tolist()
+    ok = isinstance(sizes, (list, tuple)) and all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes)
+    if not ok:
+        raise ValueError(
+            "hidden_layer_sizes must be a tuple of positive integers (the width of "
+            "each hidden layer, e.g. (100,) or (256, 256)), got "
+            f"{hidden_layer_sizes!r}.")
+    return tuple(int(s) for s in sizes)
+
+
+def _cpu_state(obj):
+    """A copy of an optimizer state dict with every tensor on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _cpu_state(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_cpu_state(v) for v in obj)
+    return obj
+
+
+class _BaseTorchMLP(BaseEstimator):
+    """Training, inference and diagnostics shared by the two estimators."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like",
+                               Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"relu", "tanh", "logistic", "identity"})],
+        "parameterization": [StrOptions({"standard", "ntk"})],
+        "init": [StrOptions({"normal", "xavier_normal"})],
+        "w_std": [Interval(Real, 0, None, closed="left")],
+        "b_std": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions({"sgd", "adam"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [StrOptions({"auto"}),
+                       Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"),
+                             Options(Real, {np.inf})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "verbose": ["verbose"],
+    }
+
+    # TorchMLPRegressor's signature (TorchMLPClassifier's differs in its loss)
+    def __init__(self, hidden_layer_sizes=(100,), *, activation="relu",
+                 parameterization="standard", init="normal", w_std=1.0, b_std=0.0,
+                 loss="mse", optimizer="adam", learning_rate_init=0.001,
+                 batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
+                 warm_start=False, random_state=None, device="cpu", dtype="float32",
+                 verbose=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.parameterization = parameterization
+        self.init = init
+        self.w_std = w_std
+        self.b_std = b_std
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.dtype = dtype
+        self.verbose = verbose
+
+    # -- hooks of the subclasses -------------------------------------------
+    # _validate_xy(X, y, reset) -> X, y ; _encode(y, first_pass, classes) -> targets
+    # (numpy, float (n, k) or int (n,)) ; _criterion(out, target) ; _val_score
+
+    def _architecture(self):
+        return (_check_hidden_layer_sizes(self.hidden_layer_sizes), self.activation,
+                self.parameterization, self.init, float(self.w_std), float(self.b_std))
+
+    def _check_params(self):
+        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if self.parameterization == "ntk" and self.init != "normal":
+            raise ValueError(
+                f"init={self.init!r} applies to parameterization='standard' only; "
+                "parameterization='ntk' draws every weight and bias from N(0, 1) "
+                "and scales them by w_std / sqrt(fan_in) and b_std. Use init='normal'.")
+        for name in ("w_std", "b_std"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}.")
+        return hidden
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warn(
+                f"batch_size={self.batch_size} is larger than the number of training "
+                f"samples ({n_samples}); using batch_size={n_samples} (full batch).",
+                UserWarning)
+            return n_samples
+        return self.batch_size
+
+    def _make_optimizer(self, module):
+        params = module.parameters()
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.learning_rate_init)
+        return torch.optim.Adam(params, lr=self.learning_rate_init,
+                                betas=(0.9, 0.999), eps=1e-8)
+
+    def _fit(self, X, y, *, incremental, classes=None):
+        hidden = self._check_params()
+        device = resolve_device(self.device)
+        first_pass = not hasattr(self, "module_") or (
+            not self.warm_start and not incremental)
+        X, y = self._validate_xy(X, y, reset=first_pass)
+        targets = self._encode(y, first_pass=first_pass, classes=classes,
+                               incremental=incremental)
+        if not first_pass and self._arch_ != self._architecture():
+            raise ValueError(
+                "The network's architecture parameters (hidden_layer_sizes, "
+                "activation, parameterization, init, w_std, b_std) changed since "
+                "module_ was built; continuing training (warm_start=True or "
+                "partial_fit) needs the same ones. Set warm_start=False to start anew.")
+        dtype = torch_dtype(self.dtype)
+        if dtype == torch.float32:
+            _check_float32_range(X)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        generator = torch.Generator().manual_seed(seed)
+
+        if first_pass:
+            module = build_mlp(
+                X.shape[1], hidden, self._n_output_units(targets),
+                activation=self.activation, parameterization=self.parameterization,
+                init=self.init, w_std=float(self.w_std), b_std=float(self.b_std),
+                generator=generator, dtype=dtype)
+            self._arch_ = self._architecture()
+            self._optimizer_state = None
+            self.n_iter_ = 0
+            self.t_ = 0
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.max_learning_rate_ = None
+        else:
+            module = self.module_
+        module = module.to(device=device, dtype=dtype)
+
+        if self.early_stopping and not incremental:
+            classifier = isinstance(self, ClassifierMixin)
+            train, val = train_test_split(
+                np.arange(X.shape[0]), test_size=self.validation_fraction,
+                random_state=rng.randint(np.iinfo(np.int32).max),
+                stratify=y if classifier else None)
+            X_val = X[val]
+            y_val = y[val] if classifier else targets[val]
+            X, targets = X[train], targets[train]
+            if first_pass or self.validation_scores_ is None:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+        else:
+            X_val = y_val = None
+
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        Xt = to_tensor(X, dtype, device)
+        Yt = to_tensor(targets, torch.long if targets.dtype.kind == "i" else dtype,
+                       device)
+
+        small = device.type == "cpu" and batch_size * n_params(module) < SMALL_WORK
+        with single_thread_if(small):
+            if first_pass and self.optimizer == "sgd":
+                self._check_learning_rate(module, Xt, batch_size)
+
+            optimizer = self._make_optimizer(module)
+            if incremental and self._optimizer_state is not None and (
+                    self._optimizer_state[0] == self.optimizer):
+                optimizer.load_state_dict(self._optimizer_state[1])
+
+            n_epochs = 1 if incremental else self.max_iter
+            self._run_epochs(module, optimizer, Xt, Yt, n_epochs, batch_size, generator,
+                             X_val, y_val, incremental)
+
+        self._optimizer_state = (self.optimizer, _cpu_state(optimizer.state_dict()))
+        self.module_ = module.to("cpu")
+        return self
+
+    def _check_learning_rate(self, module, Xt, batch_size):
+        """Set max_learning_rate_ from the first batch; warn when exceeded."""
+        rows = min(batch_size, max(1, MAX_NTK_ROWS // self.n_outputs_))
+        self.max_learning_rate_ = max_learning_rate(module, Xt[:rows], self.loss)
+        ratio = self.learning_rate_init / self.max_learning_rate_
+        if ratio > 1:
+            warn(
+                f"learning_rate_init={self.learning_rate_init:g} is {ratio:.1f} times "
+                f"max_learning_rate_={self.max_learning_rate_:.3g}, the largest stable "
+                "step of plain SGD at initialisation (2 / the largest eigenvalue of "
+                "the loss curvature on one batch, from the network's empirical NTK). "
+                "Training may diverge to NaN; lower learning_rate_init below "
+                "max_learning_rate_.", LearningRateWarning)
+
+    def _run_epochs(self, module, optimizer, Xt, Yt, n_epochs, batch_size, generator,
+                    X_val, y_val, incremental):
+        n = Xt.shape[0]
+        criterion = self._criterion
+        bar = None
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_epochs, desc=type(self).__name__, unit="epoch",
+                       leave=True)
+        best_state = None
+        converged = False
+        module.train()
+        try:
+            for _ in range(n_epochs):
+                perm = (torch.randperm(n, generator=generator).to(Xt.device)
+                        if self.shuffle else None)
+                total = torch.zeros((), dtype=Xt.dtype, device=Xt.device)
+                for start in range(0, n, batch_size):
+                    if perm is None:
+                        xb = Xt[start:start + batch_size]
+                        yb = Yt[start:start + batch_size]
+                    else:
+                        idx = perm[start:start + batch_size]
+                        xb, yb = Xt[idx], Yt[idx]
+                    optimizer.zero_grad(set_to_none=True)
+                    loss = criterion(module(xb), yb)
+                    loss.backward()
+                    optimizer.step()
+                    total += loss.detach() * xb.shape[0]
+                epoch_loss = total.item() / n
+                self.n_iter_ += 1
+                self.t_ += n
+                self.loss_curve_.append(epoch_loss)
+                if not math.isfinite(epoch_loss):
+                    self._diverged(epoch_loss)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{epoch_loss:.4g}")
+                if incremental:
+                    break
+                if X_val is not None:
+                    score = self._val_score(module, X_val, y_val)
+                    self.validation_scores_.append(score)
+                    if score > self.best_validation_score_:
+                        self.best_validation_score_ = score
+                        best_state = copy.deepcopy(module.state_dict())
+                    if score < self.best_validation_score_ + self.tol:
+                        self._no_improvement_count += 1
+                    else:
+                        self._no_improvement_count = 0
+                else:
+                    if epoch_loss > self.best_loss_ - self.tol:
+                        self._no_improvement_count += 1
+                    else:
+                        self._no_improvement_count = 0
+                    self.best_loss_ = min(self.best_loss_, epoch_loss)
+                if self._no_improvement_count > self.n_iter_no_change:
+                    converged = True
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        if X_val is not None and best_state is not None:
+            module.load_state_dict(best_state)
+        if X_val is not None:
+            self.best_loss_ = None
+        if not (incremental or converged or self.n_iter_no_change == np.inf):
+            warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet; increase max_iter, or "
+                "set n_iter_no_change=np.inf to train exactly max_iter epochs.",
+                ConvergenceWarning)
+        else:
+            self._no_improvement_count = 0
+
+    @staticmethod
+    def _val_outputs(module, X_val):
+        """The outputs of the training-state ``module`` on the validation rows
+        (in its dtype, on its device), as float64 numpy."""
+        with torch.no_grad():
+            out = module(to_tensor(X_val, module.layers[0].weight.dtype,
+                                   module.layers[0].weight.device))
+        return out.double().cpu().numpy()
+
+    def _diverged(self, value):
+        hint = ""
+        if self.max_learning_rate_ is not None:
+            hint = (f" learning_rate_init={self.learning_rate_init:g} vs "
+                    f"max_learning_rate_={self.max_learning_rate_:.3g} at "
+                    "initialisation.")
+        raise ValueError(
+            f"Training diverged: the loss of epoch {self.n_iter_} is {value}."
+            f"{hint} Lower learning_rate_init, or scale the input (e.g. "
+            "StandardScaler).")
+
+    def _forward_float64(self, X):
+        """The network's outputs on validated X, float64 numpy (n, n_outputs).
+
+        Inference runs in float64 on float64 copies of the parameters (exact
+        widening of float32), in chunks, so a row's output does not depend on
+        which other rows it is predicted with."""
+        # "cuda" without CUDA: a DeviceWarning and the CPU (a model trained on a
+        # GPU still predicts after unpickling elsewhere)
+        device = resolve_device(self.device, fallback_to_cpu=True)
+        params = self.module_.cast_params(torch.float64, device)
+        widest = max(max(W.shape) for W, _ in params)
+        out = np.empty((X.shape[0], self.n_outputs_))
+        work = X.shape[0] * n_params(self.module_)
+        small = device.type == "cpu" and work < SMALL_WORK
+        with torch.no_grad(), single_thread_if(small):
+            for rows in row_chunks(X.shape[0], 8 * widest, _CHUNK_MIB):
+                xb = to_tensor(X[rows], torch.float64, device)
+                out[rows] = self.module_(xb, params).cpu().numpy()
+        return out
+
+    def max_learning_rate(self, X):
+        """The largest stable learning rate of plain SGD for the current network.
+
+        As neural-tangents' ``predict.max_learning_rate``: 2 over the largest
+        eigenvalue of the curvature of the loss in function space, J' H J,
+        written through the network's empirical NTK Theta = J J' on the rows
+        of ``X`` taken as one batch, with this estimator's loss normalisation.
+        For ``loss="mse"`` (the mean over all entries, without a factor 1/2)
+        it is ``n_rows * n_outputs / lambda_max(Theta)``. Above it, SGD on a
+        batch like ``X`` amplifies the error along the top eigenvector of the
+        kernel at each step (in the linearised regime), so training diverges.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            One batch: pass ``batch_size`` training rows for the limit of the
+            configured training. The cost is a (n_rows * n_outputs) square
+            eigenvalue problem.
+
+        Returns
+        -------
+        lr : float
+            The limit for the network in its current (fitted) state;
+            ``max_learning_rate_`` holds the value at initialisation.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        Xt = to_tensor(X, torch.float64, "cpu")
+        return max_learning_rate(self.module_, Xt, self.loss)
+
+    def __sklearn_is_fitted__(self):
+        # a fit that raised half-way may leave counters, never module_
+        return hasattr(self, "module_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
