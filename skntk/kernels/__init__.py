@@ -3,17 +3,18 @@
 What lives here: the public :func:`relu_kernel` / :func:`relu_kernel_diag`
 (input checks, tiling, the closed-form diagonal; ``_relu.py``), the fused numba
 recursion they run on (``_engine.py``, loaded on the first kernel call), its
-torch twin for the estimators' ``device=`` path (``_torch.py``, loaded only
+torch twin for the estimators' ``device=`` path (``torch_gram.py``, loaded only
 when a device is asked for), and :class:`ReluNTK`, the same kernel as a
 scikit-learn :class:`~sklearn.gaussian_process.kernels.Kernel` (``_sklearn.py``).
 
 May import: numpy, scikit-learn's validation helpers, numba (``_engine.py``
-only, lazily), torch (``_torch.py`` only, lazily) and :mod:`skntk.utils`.
+only, lazily), torch (``torch_gram.py`` only, lazily) and :mod:`skntk.utils`.
 Nothing else in skntk imports numba or the engine: estimators call the public
-functions here.
+functions here, and :func:`gram` (``relu_kernel`` plus the options
+``lower_only`` and ``progress``, public within the package).
 """
 
-from ._relu import MAX_DEPTH, relu_kernel, relu_kernel_diag
+from ._relu import MAX_DEPTH, gram, relu_kernel, relu_kernel_diag
 from ._sklearn import ReluNTK
 
-__all__ = ["MAX_DEPTH", "ReluNTK", "relu_kernel", "relu_kernel_diag"]
+__all__ = ["MAX_DEPTH", "ReluNTK", "gram", "relu_kernel", "relu_kernel_diag"]

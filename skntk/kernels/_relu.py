@@ -355,6 +355,11 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     return tuple(outs) if kernel == "both" else outs[0]
 
 
+# Public within skntk: the estimators' entry point (lower_only, progress), so
+# that no other subpackage imports a private name of this module.
+gram = _relu_kernel
+
+
 def relu_kernel_diag(X, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=None):
     """Diagonal of :func:`relu_kernel` ``(X)`` in closed form, in O(n d).
 

@@ -1,12 +1,46 @@
 """Linear algebra of the kernel solvers: pure numpy and scipy.
 
-What lives here: the blocked in-place Cholesky factorisation and triangular
-solves for Gram matrices past LAPACK's 32-bit limits (``_blocked.py``), the
-FALKON preconditioned conjugate gradient of the Nystrom solver
-(``_nystrom.py``), and the memory checks that refuse a fit before it starts
-swapping (``_memory.py``).
+What lives here: the Cholesky factorisation of K + alpha I with its jitter
+schedule, condition check and triangular solves, in column blocks for Gram
+matrices past LAPACK's 32-bit limits (``cholesky.py``); the eigendecomposition,
+the ridge and gradient-flow spectral filters and the Lanczos estimate of the
+smallest eigenvalue (``spectral.py``); the FALKON preconditioned conjugate
+gradient of the Nystrom solver (``nystrom.py``); and the memory checks that
+refuse a fit before it starts swapping (``memory.py``).
 
 May import: numpy, scipy and :mod:`skntk.utils`. Never an estimator, a
 scikit-learn base class, the kernels' engine or torch: everything here works on
-plain arrays, so it can be tested and reused without an estimator.
+plain arrays, so it can be tested and reused without an estimator. The device
+(torch) factorisation lives with the estimators (``skntk.ridge._device``) and
+shares the jitter schedule :func:`~skntk.linalg.cholesky.factor_with_jitter`.
 """
+
+from .cholesky import (
+    JITTER,
+    cho_solve_upper,
+    cholesky_upper_inplace,
+    factor_with_jitter,
+    solve_triangular_lower,
+    sym_norm1_from_lower,
+    warn_if_ill_conditioned,
+    warn_jitter,
+)
+from .memory import check_device_memory, check_gram_memory, check_memory
+from .nystrom import falkon
+from .spectral import (
+    EIGH_MAX_N,
+    check_eigh_size,
+    eigh_lower,
+    min_eigenvalue_from_cholesky,
+    spectral_coef,
+    spectral_filter,
+    warn_if_singular,
+)
+
+__all__ = ["EIGH_MAX_N", "JITTER", "check_device_memory", "check_eigh_size",
+           "check_gram_memory", "check_memory", "cho_solve_upper",
+           "cholesky_upper_inplace", "eigh_lower", "factor_with_jitter", "falkon",
+           "min_eigenvalue_from_cholesky", "solve_triangular_lower", "spectral_coef",
+           "spectral_filter",
+           "sym_norm1_from_lower", "warn_if_ill_conditioned", "warn_if_singular",
+           "warn_jitter"]

@@ -4,13 +4,19 @@ What lives here: :class:`NTKRegressor`, :class:`NTKClassifier` and their
 leave-one-out cross-validated variants :class:`NTKRegressorCV`,
 :class:`NTKClassifierCV`: exact (Cholesky or eigendecomposition), finite-time
 gradient-flow and Nystrom (FALKON) fits, on the host or a torch device.
+The shared core, with the fitted state as one immutable ``_Solution``, is
+``_base.py``; the estimators are ``_regressor.py``, ``_classifier.py`` and
+``_cv.py``; the torch device fit is ``_device.py``.
 
 May import: numpy, scipy, scikit-learn, the public functions of
 :mod:`skntk.kernels`, :mod:`skntk.linalg` and :mod:`skntk.utils`. torch only
-lazily, through the kernels' torch twin, when ``device`` is set. Never numba,
+lazily (``_device.py`` and the kernels' torch twin ``kernels.torch_gram``),
+when ``device`` is set. Never numba,
 the engine, the nets or the compare package.
 """
 
-from ._ridge import NTKClassifier, NTKClassifierCV, NTKRegressor, NTKRegressorCV
+from ._classifier import NTKClassifier
+from ._cv import NTKClassifierCV, NTKRegressorCV
+from ._regressor import NTKRegressor
 
 __all__ = ["NTKClassifier", "NTKClassifierCV", "NTKRegressor", "NTKRegressorCV"]

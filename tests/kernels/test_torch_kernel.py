@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from test_ntk_properties import hypers, inputs
 
 from skntk import NTKClassifier, NTKRegressor, relu_kernel
-from skntk.kernels._torch import gram_lower
+from skntk.kernels.torch_gram import gram_lower
 
 CPU = torch.device("cpu")
 

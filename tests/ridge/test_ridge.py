@@ -489,7 +489,7 @@ def test_blocked_cholesky_path_equals_lapack(monkeypatch):
     """Above 2**31 elements (n > 46340) the factorisation and solves run in
     column blocks (LAPACK's LP64 interface crashes there); force that path on a
     small problem and compare with scipy's LAPACK path."""
-    import skntk.linalg._blocked as blocked
+    import skntk.linalg.cholesky as blocked
 
     rng = np.random.default_rng(0)
     X, Y, Xt = rng.normal(size=(700, 6)), rng.normal(size=(700, 2)), rng.normal(
@@ -539,10 +539,10 @@ def test_review_fixes_cv_inf_time_stale_attributes_and_ties(data):
 
 
 def test_eigh_refuses_sizes_beyond_lapack_workspace(data, monkeypatch):
-    import skntk.ridge._ridge as ridge
+    import skntk.linalg.spectral as spectral
 
     X, Y, _ = data
-    monkeypatch.setattr(ridge, "_EIGH_MAX_N", 30)  # really 32766
+    monkeypatch.setattr(spectral, "EIGH_MAX_N", 30)  # really 32766
     for est in (NTKRegressor(solver="eigh"), NTKRegressor(training_time=1.0),
                 NTKRegressorCV()):
         with pytest.raises(ValueError, match="at most 30 training samples"):

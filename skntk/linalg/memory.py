@@ -1,7 +1,13 @@
-"""A memory estimate checked before the big allocations (Gram matrices)."""
+"""A memory estimate checked before the big allocations (Gram matrices), and
+the wording of the MemoryError that refuses a fit before it starts swapping."""
 
 import os
 import re
+
+import numpy as np
+
+__all__ = ["available_memory", "check_device_memory", "check_gram_memory",
+           "check_memory", "format_bytes"]
 
 _UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 10**3, "KIB": 2**10, "M": 2**20,
           "MB": 10**6, "MIB": 2**20, "G": 2**30, "GB": 10**9, "GIB": 2**30,
@@ -52,3 +58,22 @@ def check_memory(nbytes, what, options):
         raise MemoryError(
             f"{what} needs about {format_bytes(nbytes)} but only "
             f"{format_bytes(available)} is available. {options}")
+
+
+def check_gram_memory(n, dtype, copies, options):
+    """:func:`check_memory` for ``copies`` n x n arrays of ``dtype`` (the Gram
+    matrix and the solver's workspace)."""
+    dtype = np.dtype(dtype)
+    check_memory(copies * n * n * dtype.itemsize,
+                 f"The {n} x {n} {dtype.name} Gram matrix"
+                 + (f" and the solver's workspace ({copies} such arrays)"
+                    if copies > 1 else ""), options)
+
+
+def check_device_memory(nbytes, free, what, where, options):
+    """Raise MemoryError when ``what`` needs more than the ``free`` bytes of
+    the device ``where``."""
+    if nbytes > free:
+        raise MemoryError(
+            f"{what} need {nbytes / 2**30:.1f} GiB on {where}, which has "
+            f"{free / 2**30:.1f} GiB free. {options}")

@@ -1,4 +1,4 @@
-"""The ReLU NNGP/NTK Gram matrix and its Cholesky factor in torch, on any device.
+"""The ReLU NNGP/NTK Gram matrix in torch, on any device.
 
 Used by the kernel ridge estimators' ``device`` option (a GPU, typically).
 Everything that is not elementwise work on a block comes from
@@ -9,7 +9,7 @@ may run the recursion in float32. The recursion below is
 :func:`skntk.kernels._engine._step` written with tensor operations (same formulas:
 ``om = 1 - cos`` and ``op = 1 + cos`` carried to full relative precision, the
 angle from an arctangent, ``1 - cos`` propagated as a sum of non-negative
-terms); ``tests/test_torch_kernel.py`` holds it to the numba engine.
+terms); ``tests/kernels/test_torch_kernel.py`` holds it to the numba engine.
 
 This module imports torch; only the estimators import it, and only when
 ``device`` is set.
@@ -20,32 +20,13 @@ import math
 import numpy as np
 import torch
 
+from ..utils.devices import torch_dtype
 from ._relu import _TAU, _check_hyper, _recursion_dtype, _Rows
 
-__all__ = ["cholesky_lower", "cuda_free_bytes", "gram_lower", "resolve_kernel_device",
-           "sym_norm1_lower"]
+__all__ = ["gram_lower"]
 
 _PI = math.pi
 _INV2PI = 1.0 / (2.0 * math.pi)
-_TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
-
-
-def resolve_kernel_device(device):
-    """torch.device for ``device`` in {"cpu", "cuda", "auto"} or "cuda:K"."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} but CUDA is not available on this machine "
-            "(torch.cuda.is_available() is False). Use device=None (skntk's CPU "
-            "engine), or device='auto' to use a GPU only when there is one.")
-    return dev
-
-
-def cuda_free_bytes(device):
-    """Free memory in bytes on a CUDA device."""
-    return torch.cuda.mem_get_info(device)[0]
 
 
 def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2):
@@ -125,7 +106,7 @@ def gram_lower(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype,
 
     ``X`` (and ``Y``) are validated finite float arrays on the host. With
     ``Y=None`` only the lower triangle and the (closed-form) diagonal are
-    filled, which is all :func:`cholesky_lower` reads. ``progress(done,
+    filled, which is all the estimators' device Cholesky reads. ``progress(done,
     total)`` is called after each block.
     """
     _check_hyper(depth, w_std, b_std, kernel)
@@ -137,9 +118,9 @@ def gram_lower(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype,
     rows_y = rows_x if sym else _Rows(Y, dtype, depth, w_std, b_std, "Y")
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
     work = _recursion_dtype(dtype, w2, b2, rows_x, rows_y)
-    tdtype = _TORCH_DTYPES[dtype]
-    rx = _DeviceRows(rows_x, tdtype, _TORCH_DTYPES[work], device)
-    ry = rx if sym else _DeviceRows(rows_y, tdtype, _TORCH_DTYPES[work], device)
+    tdtype = torch_dtype(dtype)
+    rx = _DeviceRows(rows_x, tdtype, torch_dtype(work), device)
+    ry = rx if sym else _DeviceRows(rows_y, tdtype, torch_dtype(work), device)
     n, m = len(X), len(rows_y.Xs)
     # zeros, not empty: the factorisation reads only the lower triangle, but
     # an uninitialised upper one could hold NaN for any code that looks at it
@@ -157,38 +138,3 @@ def gram_lower(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype,
     if sym:
         out.diagonal().copy_(torch.tensor(rows_x.diag[kernel == "ntk"], device=device))
     return out
-
-
-def cholesky_lower(K, alpha, jitters):
-    """Lower Cholesky factor of K + (alpha + jitter) I for the first jitter in
-    ``jitters`` that works, and that jitter (``None, None`` if none does).
-
-    Reads K's lower triangle; K is left as it was.
-    """
-    diag = K.diagonal().clone()
-    try:
-        for jitter in jitters:
-            K.diagonal().copy_(diag + (alpha + jitter))
-            L, info = torch.linalg.cholesky_ex(K)
-            if int(info) == 0:
-                return L, jitter
-            del L
-        return None, None
-    finally:
-        K.diagonal().copy_(diag)
-
-
-def sym_norm1_lower(K, alpha, block_rows=4096):
-    """1-norm of the symmetric matrix K + alpha I whose lower triangle K holds
-    (for LAPACK's condition estimate), in row blocks: column j sums the lower
-    triangle's column j and the strict lower triangle's row j."""
-    n = K.shape[0]
-    total = torch.zeros(n, dtype=torch.float64, device=K.device)
-    for r0 in range(0, n, block_rows):
-        r1 = min(n, r0 + block_rows)
-        blk = K[r0:r1, :r1].abs().tril(diagonal=r0).double()
-        total[:r1] += blk.sum(0)
-        total[r0:r1] += blk.sum(1) - blk.diagonal(offset=r0)
-    diag = K.diagonal().double()
-    total += (diag + alpha).abs() - diag.abs()
-    return float(total.max()) if n else 0.0

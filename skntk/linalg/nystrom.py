@@ -15,6 +15,8 @@ iterations. Memory is O(n m) (K_nm is kept) plus O(m^2).
 import numpy as np
 from scipy import linalg
 
+__all__ = ["falkon"]
+
 
 def _solve_upper(T, B, trans=False):
     return linalg.solve_triangular(T, B, lower=False, trans="T" if trans else "N",
