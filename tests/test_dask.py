@@ -10,6 +10,7 @@ about Dask. See docs/distributed.rst for a real cluster.
 """
 
 import logging
+import os
 import time
 import warnings
 
@@ -30,6 +31,12 @@ N_WORKERS = 2
 
 @pytest.fixture(scope="module")
 def client():
+    # distributed's nanny writes OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1,
+    # PYTHONHASHSEED, ... into this process's os.environ for its workers and
+    # leaves them there: every later subprocess of the test run would inherit
+    # them (single-threaded OpenBLAS rounds some triangular solves differently
+    # on this CPU). Restore the environment when the cluster is gone.
+    environ = dict(os.environ)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. a dashboard port already in use
         cluster = distributed.LocalCluster(
@@ -42,6 +49,8 @@ def client():
     finally:
         client.close()
         cluster.close()
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 def _data():

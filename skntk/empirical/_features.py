@@ -11,17 +11,13 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.chunks import row_chunks
+from ..utils.compat import Interval, StrOptions, check_feature_names_in, fit_context
 from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
 
 __all__ = ["EmpiricalNTKFeatures"]
@@ -280,7 +276,7 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         return params
 
     # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Draw (or take) the net's parameters, optionally train them, draw the sketch.
 
@@ -567,7 +563,7 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
             One name per output column.
         """
         check_is_fitted(self)
-        _check_feature_names_in(self, input_features)
+        check_feature_names_in(self, input_features)
         names = []
         for name, sl in self.layer_slices_.items():
             if name in self.sketch_:

@@ -20,6 +20,7 @@ import math
 import numpy as np
 import torch
 
+from ..utils.chunks import chunk_rows
 from ..utils.devices import torch_dtype
 from ._relu import _TAU, _check_hyper, _recursion_dtype, _Rows
 
@@ -126,8 +127,8 @@ def gram_lower(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype,
     # an uninitialised upper one could hold NaN for any code that looks at it
     out = (torch.zeros if sym else torch.empty)((n, m), dtype=tdtype, device=device)
     if block_rows is None:  # about 16 work-dtype temporaries of the block
-        budget = 2**28 if device.type == "cuda" else 2**26
-        block_rows = max(1, budget // (16 * max(1, m) * work.itemsize))
+        block_rows = chunk_rows(n, 16 * max(1, m) * work.itemsize,
+                                working_memory=256 if device.type == "cuda" else 64)
     total = n * (n + 1) // 2 if sym else n * m
     for r0 in range(0, n, block_rows):
         r1 = min(n, r0 + block_rows)

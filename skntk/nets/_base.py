@@ -17,10 +17,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.chunks import row_chunks
+from ..utils.compat import Interval, Options, StrOptions
 from ..utils.devices import resolve_device, torch_dtype
 from ..utils.warn import warn
 from ._diagnostics import MAX_NTK_ROWS, LearningRateWarning, max_learning_rate

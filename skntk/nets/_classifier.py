@@ -2,11 +2,11 @@
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.compat import StrOptions, fit_context
 from ._base import _BaseTorchMLP
 
 __all__ = ["TorchMLPClassifier"]
@@ -285,7 +285,7 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
         proba = self._proba_from_outputs(self._val_outputs(module, X_val))
         return float(np.mean(self.classes_[proba.argmax(axis=1)] == y_val))
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Build ``module_`` and train it (or continue, with ``warm_start``).
 
@@ -303,7 +303,7 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
         """
         return self._fit(X, y, incremental=False)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
         """Train one epoch over (X, y), continuing from the current state.
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 import torch
-from sklearn.base import MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.compat import StrOptions, fit_context
 from ._base import _BaseTorchMLP
 
 __all__ = ["TorchMLPRegressor"]
@@ -208,7 +208,7 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     def _val_score(self, module, X_val, y_val):
         return float(r2_score(y_val, self._val_outputs(module, X_val)))
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Build ``module_`` and train it (or continue, with ``warm_start``).
 
@@ -226,7 +226,7 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         """
         return self._fit(X, y, incremental=False)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y):
         """Train one epoch over (X, y), continuing from the current state.
 

@@ -26,8 +26,7 @@ from scipy import linalg
 from sklearn.base import BaseEstimator, MultiOutputMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..kernels import MAX_DEPTH, gram, relu_kernel_diag
 from ..linalg import (
@@ -49,6 +48,7 @@ from ..linalg import (
     warn_if_singular,
 )
 from ..utils.chunks import row_chunks
+from ..utils.compat import Interval, StrOptions, check_sample_weight
 from ..utils.warn import warn
 
 # Conjugate gradient iterations of solver="nystrom" (FALKON needs tens).
@@ -252,8 +252,8 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self.X_fit_ = None if self.kernel == "precomputed" else X
         sw = None
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                                 ensure_non_negative=True)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                ensure_non_negative=True)
             sw = np.sqrt(sample_weight)
             y = y * sw[:, None]
         y = np.asarray(y, dtype=dtype)

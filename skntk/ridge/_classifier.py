@@ -2,11 +2,12 @@
 and the label coding it shares with :class:`~skntk.NTKClassifierCV`."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from ..utils.compat import fit_context
 from ._base import _BaseNTKRidge
 
 __all__ = ["NTKClassifier"]
@@ -106,7 +107,7 @@ tol, random_state, dtype, device, verbose
     0.99
     """
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Code the labels +-1, factor the Gram once and solve.
 

@@ -5,11 +5,11 @@ import math
 from numbers import Real
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import validate_data
 
 from ..linalg import check_eigh_size, spectral_coef, spectral_filter, warn_if_singular
+from ..utils.compat import Interval, StrOptions, fit_context
 from ._base import _BaseNTKRidge, _Solution
 from ._classifier import _ClassifierMixinNTK
 
@@ -200,7 +200,7 @@ class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
     0.1
     """
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Choose alpha by leave-one-out and fit with it.
 
@@ -281,7 +281,7 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
                          store_cv_results=store_cv_results)
         self.scoring = scoring
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Choose alpha by leave-one-out and fit with it.
 

@@ -1,9 +1,10 @@
 """Kernel ridge regression with the analytic ReLU NTK/NNGP: :class:`NTKRegressor`."""
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import validate_data
 
+from ..utils.compat import fit_context
 from ._base import _BaseNTKRidge
 
 __all__ = ["NTKRegressor"]
@@ -129,7 +130,7 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         tags.regressor_tags.poor_score = self.solver == "nystrom"
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Compute the Gram matrix, factor it once and solve for the dual weights.
 
