@@ -214,6 +214,9 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau
                       C, work)
 
 
+# Serial twin: numba compiles a function either with the thread pool
+# (parallel=True) or without it, so the calling-thread variant is a second
+# function; its body is the shared _tile_row (no logic of its own).
 @njit(**_JIT)
 def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
                 out_ntk, out_nngp, want_ntk, want_nngp, C):
@@ -298,6 +301,9 @@ def mirror_lower(K):
             _mirror_block_row(K, nb - 1 - k, bs)
 
 
+# Serial twin: numba compiles a function either with the thread pool
+# (parallel=True) or without it, so the calling-thread variant is a second
+# function; its body is the shared _mirror_block_row (no logic of its own).
 @njit(**_JIT)
 def mirror_lower_serial(K):
     """:func:`mirror_lower` on the calling thread, for small K."""
@@ -339,6 +345,9 @@ def row_norms(X):
     return out
 
 
+# Serial twin: numba compiles a function either with the thread pool
+# (parallel=True) or without it, so the calling-thread variant is a second
+# function; its body is the shared _row_norm (no logic of its own).
 @njit(**_FAST)
 def row_norms_serial(X):
     """:func:`row_norms` on the calling thread, for small X."""
