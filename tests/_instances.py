@@ -77,6 +77,14 @@ _FLOAT32_INVARIANCES = ("check_sample_weight_equivalence_on_dense_data",
 def expected_failed_checks(estimator):
     """Checks scikit-learn's suite cannot pass for this setting, and why."""
     failed = {}
+    if isinstance(estimator, (TorchMLPClassifier, TorchMLPRegressor)):
+        if estimator.dtype == "float32":
+            failed["check_sample_weight_equivalence_on_dense_data"] = (
+                "dtype='float32' training sums the weighted and the repeated rows "
+                "in different orders; the float32 rounding (~1e-7) compounds over "
+                "100 Adam epochs to ~1e-6 relative, the check asks for 1e-7. In "
+                "float64 the check passes (tests/nets/test_weights_and_stopping.py).")
+        return failed
     if not isinstance(estimator, (NTKRegressor, NTKClassifier)):
         return failed
     if estimator.solver == "nystrom":

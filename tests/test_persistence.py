@@ -186,6 +186,8 @@ def test_partial_fit_continues_identically_after_unpickling(fitted):
     and on its unpickled copy gives the same network."""
     for name in ("TorchMLPClassifier", "TorchMLPRegressor"):
         est = pickle.loads(pickle.dumps(fitted[name]))  # leave the fixture alone
+        # partial_fit refuses early_stopping=True (as scikit-learn's MLP)
+        est.set_params(early_stopping=False)
         twin = pickle.loads(pickle.dumps(est))
         y = Y_CLS if "Classifier" in name else Y_REG
         est.partial_fit(X, y)

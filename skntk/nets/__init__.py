@@ -6,7 +6,8 @@ NTK"; the training, inference and checks they share (``_base.py``); the
 ``max_learning_rate`` stability diagnostic and :class:`LearningRateWarning`
 (``_diagnostics.py``); and their torch helpers (``_torch.py``): the MLP module
 in the NTK or standard parameterisation, numpy-to-tensor conversion and the
-empirical NTK of a batch. Devices and dtypes are resolved by
+empirical NTK of a batch; scikit-learn's early-stopping rules and the
+``sample_weight`` check (``_stopping.py``). Devices and dtypes are resolved by
 :mod:`skntk.utils.devices` (:class:`DeviceWarning` is re-exported here), and
 inference is chunked by :mod:`skntk.utils.chunks`.
 

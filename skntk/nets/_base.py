@@ -1,10 +1,11 @@
 """The training, inference and diagnostics shared by the network estimators.
 
-:class:`_BaseTorchMLP` holds the parameters, ``fit`` / ``partial_fit``'s
-training loop (minibatch SGD or Adam, early stopping, warm starts), the float64
-inference in chunks and the ``max_learning_rate`` method; the subclasses in
-``_classifier.py`` and ``_regressor.py`` supply the targets, the loss and the
-scores.
+:class:`_BaseTorchMLP` holds the parameters, ``fit`` and the training loop
+of ``fit`` / ``partial_fit`` (minibatch SGD or Adam, sample weights, early
+stopping by scikit-learn's rules from ``_stopping.py``, warm starts), the
+float64 inference in chunks and the ``max_learning_rate`` method; the
+subclasses in ``_classifier.py`` and ``_regressor.py`` supply ``partial_fit``,
+the targets, the loss and the scores.
 """
 
 import copy
@@ -15,15 +16,15 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.chunks import row_chunks
-from ..utils.compat import Interval, Options, StrOptions
+from ..utils.compat import Interval, Options, StrOptions, fit_context
 from ..utils.devices import resolve_device, torch_dtype
 from ..utils.warn import warn
 from ._diagnostics import MAX_NTK_ROWS, LearningRateWarning, max_learning_rate
+from ._stopping import check_weights, update_no_improvement, validation_split
 from ._torch import SMALL_WORK, build_mlp, n_params, single_thread_if, to_tensor
 
 __all__ = []
@@ -139,7 +140,8 @@ class _BaseTorchMLP(BaseEstimator):
 
     # -- hooks of the subclasses -------------------------------------------
     # _validate_xy(X, y, reset) -> X, y ; _encode(y, first_pass, classes) -> targets
-    # (numpy, float (n, k) or int (n,)) ; _criterion(out, target) ; _val_score
+    # (numpy, float (n, k) or int (n,)) ; _criterion(out, target) (mean loss) ;
+    # _row_losses(out, target) (n,) ; _val_score(module, X, y, sample_weight)
 
     def _architecture(self):
         return (_check_hidden_layer_sizes(self.hidden_layer_sizes), self.activation,
@@ -175,12 +177,19 @@ class _BaseTorchMLP(BaseEstimator):
         return torch.optim.Adam(params, lr=self.learning_rate_init,
                                 betas=(0.9, 0.999), eps=1e-8)
 
-    def _fit(self, X, y, *, incremental, classes=None):
+    def _fit(self, X, y, sample_weight=None, *, incremental, classes=None):
+        if incremental and self.early_stopping:
+            # scikit-learn's MLP raises the same (a ValueError)
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it trains one "
+                "epoch on the rows it is given, with no validation split to stop "
+                "on. Set early_stopping=False, or use fit.")
         hidden = self._check_params()
         device = resolve_device(self.device)
         first_pass = not hasattr(self, "module_") or (
             not self.warm_start and not incremental)
         X, y = self._validate_xy(X, y, reset=first_pass)
+        sample_weight = check_weights(sample_weight, X)
         targets = self._encode(y, first_pass=first_pass, classes=classes,
                                incremental=incremental)
         if not first_pass and self._arch_ != self._architecture():
@@ -216,20 +225,26 @@ class _BaseTorchMLP(BaseEstimator):
             module = self.module_
         module = module.to(device=device, dtype=dtype)
 
-        if self.early_stopping and not incremental:
+        val = None
+        if self.early_stopping:
             classifier = isinstance(self, ClassifierMixin)
-            train, val = train_test_split(
-                np.arange(X.shape[0]), test_size=self.validation_fraction,
+            # as scikit-learn: stratified for one output unit (two classes) only
+            binary = classifier and self.n_outputs_ == 1
+            train, val_rows = validation_split(
+                X.shape[0], fraction=self.validation_fraction,
+                stratify=y if binary else None,
                 random_state=rng.randint(np.iinfo(np.int32).max),
-                stratify=y if classifier else None)
-            X_val = X[val]
-            y_val = y[val] if classifier else targets[val]
+                sample_weight=sample_weight)
+            val = (X[val_rows], y[val_rows] if classifier else targets[val_rows],
+                   None if sample_weight is None else sample_weight[val_rows])
             X, targets = X[train], targets[train]
+            if sample_weight is not None:
+                sample_weight = sample_weight[train]
             if first_pass or self.validation_scores_ is None:
                 self.validation_scores_ = []
                 self.best_validation_score_ = -np.inf
-        else:
-            X_val = y_val = None
+        elif self.best_loss_ is None:  # warm start after an early-stopped fit
+            self.best_loss_ = np.inf
 
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
@@ -248,12 +263,40 @@ class _BaseTorchMLP(BaseEstimator):
                 optimizer.load_state_dict(self._optimizer_state[1])
 
             n_epochs = 1 if incremental else self.max_iter
-            self._run_epochs(module, optimizer, Xt, Yt, n_epochs, batch_size, generator,
-                             X_val, y_val, incremental)
+            self._run_epochs(module, optimizer, Xt, Yt, sample_weight, n_epochs,
+                             batch_size, generator, val, incremental)
 
         self._optimizer_state = (self.optimizer, _cpu_state(optimizer.state_dict()))
         self.module_ = module.to("cpu")
         return self
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Build ``module_`` and train it (or continue, with ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, finite.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Class labels, at least two classes (the classifier), or finite
+            targets, one or several columns (the regressor).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows (None: all 1). Each batch's loss
+            is the weighted mean of its rows' losses (normalised by the
+            batch's total weight, as scikit-learn's MLP), so integer weights
+            act as repeated rows and zero weights as removed ones (exactly
+            with full-batch training; in distribution with minibatches, whose
+            batches hold rows rather than weight; a batch of zero weights
+            takes no step). With ``early_stopping`` the validation rows keep
+            their weights, and the validation score is weighted.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
 
     def _check_learning_rate(self, module, Xt, batch_size):
         """Set max_learning_rate_ from the first batch; warn when exceeded."""
@@ -269,37 +312,76 @@ class _BaseTorchMLP(BaseEstimator):
                 "Training may diverge to NaN; lower learning_rate_init below "
                 "max_learning_rate_.", LearningRateWarning)
 
-    def _run_epochs(self, module, optimizer, Xt, Yt, n_epochs, batch_size, generator,
-                    X_val, y_val, incremental):
+    def _batch_loss(self, out, target, weight, weight_sum):
+        """The loss of one batch: the subclass's mean loss, or with sample
+        weights the weighted mean of the rows' losses, normalised by the
+        batch's total weight (scikit-learn's MLP normalisation)."""
+        if weight is None:
+            return self._criterion(out, target)
+        return (self._row_losses(out, target) * weight).sum() / weight_sum
+
+    def _record_epoch(self, value, early_stopping):
+        """Update ``_no_improvement_count`` and the best validation score (or
+        training loss) with one epoch's value, as scikit-learn's
+        ``_update_no_improvement_count``; True when the value is a new best."""
+        if early_stopping:
+            self.validation_scores_.append(value)
+            self._no_improvement_count, self.best_validation_score_, improved = (
+                update_no_improvement(self._no_improvement_count,
+                                      self.best_validation_score_, value, self.tol,
+                                      higher_is_better=True))
+        else:
+            self._no_improvement_count, self.best_loss_, improved = (
+                update_no_improvement(self._no_improvement_count, self.best_loss_,
+                                      value, self.tol, higher_is_better=False))
+        return improved
+
+    def _run_epochs(self, module, optimizer, Xt, Yt, sample_weight, n_epochs,
+                    batch_size, generator, val, incremental):
         n = Xt.shape[0]
-        criterion = self._criterion
+        weights = None
+        if sample_weight is not None:
+            weights = to_tensor(sample_weight, Xt.dtype, Xt.device)
+            # batch totals are summed on the CPU in float64: a batch of
+            # zero-weight rows is skipped exactly, without a device sync
+            sw_cpu = torch.from_numpy(np.ascontiguousarray(sample_weight))
+        total_weight = n if weights is None else float(sample_weight.sum())
         bar = None
         if self.verbose:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=n_epochs, desc=type(self).__name__, unit="epoch",
                        leave=True)
+        # continuing an early-stopped fit (warm_start): module_ is the best
+        # network of the previous fit, whose score best_validation_score_ holds
         best_state = None
+        if val is not None and np.isfinite(self.best_validation_score_):
+            best_state = copy.deepcopy(module.state_dict())
         converged = False
         module.train()
         try:
             for _ in range(n_epochs):
-                perm = (torch.randperm(n, generator=generator).to(Xt.device)
-                        if self.shuffle else None)
+                perm_cpu = (torch.randperm(n, generator=generator)
+                            if self.shuffle else None)
+                perm = None if perm_cpu is None else perm_cpu.to(Xt.device)
                 total = torch.zeros((), dtype=Xt.dtype, device=Xt.device)
                 for start in range(0, n, batch_size):
-                    if perm is None:
-                        xb = Xt[start:start + batch_size]
-                        yb = Yt[start:start + batch_size]
-                    else:
-                        idx = perm[start:start + batch_size]
-                        xb, yb = Xt[idx], Yt[idx]
+                    stop = start + batch_size
+                    idx = slice(start, stop) if perm is None else perm[start:stop]
+                    xb, yb = Xt[idx], Yt[idx]
+                    wb, wsum = None, xb.shape[0]
+                    if weights is not None:
+                        wsum = float((sw_cpu[start:stop] if perm_cpu is None else
+                                      sw_cpu[perm_cpu[start:stop]]).sum())
+                        if wsum == 0:
+                            continue  # no data in this batch: no step
+                        wb = weights[idx]
                     optimizer.zero_grad(set_to_none=True)
-                    loss = criterion(module(xb), yb)
+                    loss = self._batch_loss(module(xb), yb, wb, wsum)
                     loss.backward()
                     optimizer.step()
-                    total += loss.detach() * xb.shape[0]
-                epoch_loss = total.item() / n
+                    total += loss.detach() * wsum
+                epoch_loss = total.item() / total_weight
                 self.n_iter_ += 1
                 self.t_ += n
                 self.loss_curve_.append(epoch_loss)
@@ -310,31 +392,21 @@ class _BaseTorchMLP(BaseEstimator):
                     bar.set_postfix(loss=f"{epoch_loss:.4g}")
                 if incremental:
                     break
-                if X_val is not None:
-                    score = self._val_score(module, X_val, y_val)
-                    self.validation_scores_.append(score)
-                    if score > self.best_validation_score_:
-                        self.best_validation_score_ = score
+                if val is not None:
+                    score = self._val_score(module, *val)
+                    if self._record_epoch(score, early_stopping=True):
                         best_state = copy.deepcopy(module.state_dict())
-                    if score < self.best_validation_score_ + self.tol:
-                        self._no_improvement_count += 1
-                    else:
-                        self._no_improvement_count = 0
                 else:
-                    if epoch_loss > self.best_loss_ - self.tol:
-                        self._no_improvement_count += 1
-                    else:
-                        self._no_improvement_count = 0
-                    self.best_loss_ = min(self.best_loss_, epoch_loss)
+                    self._record_epoch(epoch_loss, early_stopping=False)
                 if self._no_improvement_count > self.n_iter_no_change:
                     converged = True
                     break
         finally:
             if bar is not None:
                 bar.close()
-        if X_val is not None and best_state is not None:
-            module.load_state_dict(best_state)
-        if X_val is not None:
+        if val is not None and best_state is not None:
+            module.load_state_dict(best_state)  # scikit-learn restores the best too
+        if val is not None:
             self.best_loss_ = None
         if not (incremental or converged or self.n_iter_no_change == np.inf):
             warn(

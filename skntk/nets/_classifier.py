@@ -76,10 +76,12 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
         Reshuffle the rows at each epoch; False visits them in the given order
         (as an unshuffled torch ``DataLoader``).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows (stratified for
-        the classifier) and stop when the validation accuracy has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs; the parameters of
-        the best epoch are kept.
+        Hold out ``validation_fraction`` of the training rows (stratified by
+        class for two classes only, as scikit-learn's MLP) and stop when the
+        validation accuracy has not improved on the best so far by ``tol``
+        for more than ``n_iter_no_change`` consecutive epochs (scikit-learn's
+        rule); the parameters of the best epoch are kept. ``partial_fit``
+        refuses it.
     validation_fraction : float, default=0.1
         Fraction of the rows held out when ``early_stopping`` is True.
     n_iter_no_change : int or np.inf, default=10
@@ -281,31 +283,25 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
-    def _val_score(self, module, X_val, y_val):
+    def _row_losses(self, out, target):
+        if self.loss == "mse":
+            return ((out - target) ** 2).mean(dim=1)
+        if out.shape[1] == 1:
+            return torch.nn.functional.binary_cross_entropy_with_logits(
+                out, target, reduction="none")[:, 0]
+        return torch.nn.functional.cross_entropy(out, target, reduction="none")
+
+    def _val_score(self, module, X_val, y_val, w_val):
         proba = self._proba_from_outputs(self._val_outputs(module, X_val))
-        return float(np.mean(self.classes_[proba.argmax(axis=1)] == y_val))
+        correct = self.classes_[proba.argmax(axis=1)] == y_val
+        return float(np.average(correct, weights=w_val))
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Build ``module_`` and train it (or continue, with ``warm_start``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, finite.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
-
-        Returns
-        -------
-        self : TorchMLPClassifier
-            The fitted estimator.
-        """
-        return self._fit(X, y, incremental=False)
-
-    @fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch over (X, y), continuing from the current state.
+
+        Raises a ValueError with ``early_stopping=True`` (as scikit-learn's
+        MLP): one epoch on the given rows has no validation split to stop on.
 
         Parameters
         ----------
@@ -315,13 +311,15 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
             Class labels, all in ``classes``.
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call, optional after.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (None: all 1), as in ``fit``.
 
         Returns
         -------
         self : TorchMLPClassifier
             The updated estimator.
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):
         """Class probabilities (see ``loss`` for loss="mse").

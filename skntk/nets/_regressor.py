@@ -75,10 +75,11 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         Reshuffle the rows at each epoch; False visits them in the given order
         (as an unshuffled torch ``DataLoader``).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows (stratified for
-        the classifier) and stop when the validation R^2 has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs; the parameters of
-        the best epoch are kept.
+        Hold out ``validation_fraction`` of the training rows (a random
+        split) and stop when the validation R^2 has not improved on the best
+        so far by ``tol`` for more than ``n_iter_no_change`` consecutive
+        epochs (scikit-learn's rule); the parameters of the best epoch are
+        kept. ``partial_fit`` refuses it.
     validation_fraction : float, default=0.1
         Fraction of the rows held out when ``early_stopping`` is True.
     n_iter_no_change : int or np.inf, default=10
@@ -205,44 +206,35 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     def _criterion(self, out, target):
         return torch.nn.functional.mse_loss(out, target)
 
-    def _val_score(self, module, X_val, y_val):
-        return float(r2_score(y_val, self._val_outputs(module, X_val)))
+    def _row_losses(self, out, target):
+        return ((out - target) ** 2).mean(dim=1)
+
+    def _val_score(self, module, X_val, y_val, w_val):
+        return float(r2_score(y_val, self._val_outputs(module, X_val),
+                              sample_weight=w_val))
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Build ``module_`` and train it (or continue, with ``warm_start``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, finite.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets, finite.
-
-        Returns
-        -------
-        self : TorchMLPRegressor
-            The fitted estimator.
-        """
-        return self._fit(X, y, incremental=False)
-
-    @fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch over (X, y), continuing from the current state.
 
+        Raises a ValueError with ``early_stopping=True`` (as scikit-learn's
+        MLP): one epoch on the given rows has no validation split to stop on.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data, finite.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets, finite.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (None: all 1), as in ``fit``.
 
         Returns
         -------
         self : TorchMLPRegressor
             The updated estimator.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """The network's outputs, computed in float64.

@@ -14,8 +14,7 @@ The scikit-learn API contract (check_estimator) runs in tests/test_common.py on
 * reproducibility, warm start / partial_fit, pickling without CUDA, verbose
   output, GridSearchCV, and bad input.
 
-torch runs on one intra-op thread in this module (restored afterwards): the
-results do not depend on it, and CI's two cores are shared with joblib workers.
+torch runs on one intra-op thread in this module (tests/nets/conftest.py).
 """
 
 import copy
@@ -45,14 +44,6 @@ from skntk.utils import devices
 
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
 DRESS, SHIRT = 3, 6
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
 
 
 def _quiet(**kw):
