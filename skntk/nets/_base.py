@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, Options, StrOptions, fit_context
 from ..utils.devices import resolve_device, torch_dtype
+from ..utils.versions import VersionedStateMixin
 from ..utils.warn import warn
 from ._diagnostics import MAX_NTK_ROWS, LearningRateWarning, max_learning_rate
 from ._stopping import check_weights, update_no_improvement, validation_split
@@ -79,7 +80,7 @@ def _cpu_state(obj):
     return obj
 
 
-class _BaseTorchMLP(BaseEstimator):
+class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
     """Training, inference and diagnostics shared by the two estimators."""
 
     _parameter_constraints = {
