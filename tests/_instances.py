@@ -77,6 +77,13 @@ _FLOAT32_INVARIANCES = ("check_sample_weight_equivalence_on_dense_data",
 def expected_failed_checks(estimator):
     """Checks scikit-learn's suite cannot pass for this setting, and why."""
     failed = {}
+    if isinstance(estimator, (NTKRegressorCV, NTKClassifierCV)):
+        if estimator.training_times is None:  # GCV (with times) passes
+            failed["check_sample_weight_equivalence_on_dense_data"] = (
+                "leave-one-out leaves out one copy of a repeated row, not all "
+                "of them, so integer weights and repeated rows choose "
+                "different alphas.")
+        return failed
     if not isinstance(estimator, (NTKRegressor, NTKClassifier)):
         return failed
     if estimator.solver == "nystrom":

@@ -156,17 +156,19 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
     def _check_kernel_scale(self, X):
         """Refuse training data whose kernel values underflow the fit's dtype.
 
-        Below ``tiny / eps**2`` of the work dtype (about 4.5e-277 in float64,
-        8.3e-25 in float32) the Gram's entries lose precision as subnormals or
-        flush to 0, and the solve's dual weights (up to ``|y| / (eps K)``) may
-        overflow: predictions would be NaN or silently 0. With ``b_std = 0``
-        the ReLU kernels are positively homogeneous of degree 2 (k(cx, cy) =
-        c^2 k(x, y)), so such values come from inputs of norm below about
-        1e-138 (float64) or 1e-12 (float32); the fix is to rescale them.
+        Below ``2**16`` times the work dtype's smallest normal number (about
+        1.5e-303 in float64, 7.7e-34 in float32) the Gram's entries come
+        within a few factorisation steps of the subnormals, where they lose
+        precision or flush to 0: predictions were NaN (rows of norm 1e-155)
+        or silently 0. With ``b_std = 0`` the ReLU kernels are positively
+        homogeneous of degree 2 (k(cx, cy) = c^2 k(x, y)), so such values
+        come from inputs of norm below about 1e-151 (float64) or 1e-17
+        (float32); the fix is to rescale them. Above the floor the fit is
+        exact: ``tests/test_reliability.py`` checks scale invariance at 1e-150.
         """
         dtype = self._work_dtype()
         fi = np.finfo(dtype)
-        floor = float(fi.tiny) / float(fi.eps) ** 2
+        floor = float(fi.tiny) * 2.0**16
         if self.kernel == "precomputed":
             diag = np.abs(np.diagonal(X))
         else:

@@ -57,7 +57,7 @@ def test_cv_and_precomputed_refuse_an_underflowing_gram(est):
     X = X0 * 1e-155
     y = LABELS if isinstance(est, NTKClassifierCV) else Y0
     if est.kernel == "precomputed":
-        X = relu_kernel(X0) * 1e-300
+        X = relu_kernel(X0) * 1e-306
     with pytest.raises(ValueError, match="underflows"):
         est.fit(X, y)
 
