@@ -85,6 +85,13 @@ def expected_failed_checks(estimator):
                 "100 Adam epochs to ~1e-6 relative, the check asks for 1e-7. In "
                 "float64 the check passes (tests/nets/test_weights_and_stopping.py).")
         return failed
+    if isinstance(estimator, (NTKRegressorCV, NTKClassifierCV)):
+        if estimator.training_times is None:  # GCV (with times) passes
+            failed["check_sample_weight_equivalence_on_dense_data"] = (
+                "leave-one-out leaves out one copy of a repeated row, not all "
+                "of them, so integer weights and repeated rows choose "
+                "different alphas.")
+        return failed
     if not isinstance(estimator, (NTKRegressor, NTKClassifier)):
         return failed
     if estimator.solver == "nystrom":

@@ -94,11 +94,12 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         "dtype": [None, StrOptions({"float32", "float64"}), type],
         "device": [None, str],
         "verbose": ["verbose"],
+        "copy_X": ["boolean"],
     }
 
     def __init__(self, alpha=1.0, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
                  solver="auto", training_time=None, n_components=1000, tol=1e-6,
-                 random_state=None, dtype=None, device=None, verbose=0):
+                 random_state=None, dtype=None, device=None, verbose=0, copy_X=True):
         self.alpha = alpha
         self.kernel = kernel
         self.depth = depth
@@ -112,6 +113,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         self.dtype = dtype
         self.device = device
         self.verbose = verbose
+        self.copy_X = copy_X
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -142,6 +144,51 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}.")
         if self.training_time is not None and math.isnan(self.training_time):
             raise ValueError("training_time must be None or a number >= 0, got nan.")
+
+    def _store_X(self, X):
+        """``X_fit_``: the training inputs in the fit's dtype, a copy unless
+        ``copy_X=False`` and X already has that dtype (None when precomputed)."""
+        if self.kernel == "precomputed":
+            return None
+        return np.array(X, dtype=self._work_dtype(), order="C",
+                        copy=True if self.copy_X else None)
+
+    def _check_kernel_scale(self, X):
+        """Refuse training data whose kernel values underflow the fit's dtype.
+
+        Below ``2**16`` times the work dtype's smallest normal number (about
+        1.5e-303 in float64, 7.7e-34 in float32) the Gram's entries come
+        within a few factorisation steps of the subnormals, where they lose
+        precision or flush to 0: predictions were NaN (rows of norm 1e-155)
+        or silently 0. With ``b_std = 0`` the ReLU kernels are positively
+        homogeneous of degree 2 (k(cx, cy) = c^2 k(x, y)), so such values
+        come from inputs of norm below about 1e-151 (float64) or 1e-17
+        (float32); the fix is to rescale them. Above the floor the fit is
+        exact: ``tests/test_reliability.py`` checks scale invariance at 1e-150.
+        """
+        dtype = self._work_dtype()
+        fi = np.finfo(dtype)
+        floor = float(fi.tiny) * 2.0**16
+        if self.kernel == "precomputed":
+            diag = np.abs(np.diagonal(X))
+        else:
+            diag = relu_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
+        top = float(np.max(diag)) if diag.size else 0.0
+        # an all-zero X (or Gram) has the exact kernel 0: nothing underflowed
+        if top >= floor or not np.any(X):
+            return
+        what = ("the precomputed Gram matrix's diagonal" if self.kernel == "precomputed"
+                else "the kernel of the training inputs")
+        raise ValueError(
+            f"The scale of X underflows the kernel's {dtype.name} range: the "
+            f"largest value on {what} is {top:.3g}, below {floor:.3g}, where "
+            f"{dtype.name} loses precision (subnormal numbers) and the solve would "
+            "give NaN or 0 predictions. Rescale X, e.g. with "
+            "sklearn.preprocessing.StandardScaler"
+            + ("" if self.kernel == "precomputed" else
+               " (with b_std=0 the kernel scales as the square of the inputs' "
+               "norm), or use larger w_std / b_std")
+            + (", or dtype='float64'." if dtype == np.float32 else "."))
 
     def _check_square(self, X):
         if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
@@ -249,7 +296,7 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         solver = self._resolved_solver()
         dtype = self._work_dtype()
         n = X.shape[0]
-        self.X_fit_ = None if self.kernel == "precomputed" else X
+        self._check_kernel_scale(X)
         sw = None
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64,
@@ -269,7 +316,8 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
                 "other solvers.")
         if solver == "nystrom":
             return self._fit_nystrom(X, y, sw, alpha)
-        self.centers_ = self.support_ = self.n_iter_ = None
+        self.X_fit_ = self._store_X(X)
+        self.centers_ = self.support_ = self.n_iter_ = self.n_components_ = None
         # N of the loss normalisation: the number of (weighted) target entries
         n_outputs_total = y.shape[1] * (n if sw is None else float(sw @ sw))
         clamp, Qty, on_device = True, None, None
@@ -312,16 +360,19 @@ class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
         """Nyström kernel ridge on n_components uniformly sampled centres (FALKON)."""
         n, m = X.shape[0], self.n_components
         if m > n:
-            raise ValueError(f"n_components={m} is larger than the number of "
-                             f"training samples ({n}); use n_components <= {n}, or "
-                             "an exact solver ('cholesky') for data this small.")
+            # as scikit-learn's Nystroem: clamp, with a warning
+            warn(f"n_components={m} > n_samples={n}: using all {n} training "
+                 "samples as centres (n_components_), which is exact kernel ridge "
+                 "at a higher cost than solver='cholesky'.", UserWarning)
+            m = n
+        self.n_components_ = m
         dtype = self._work_dtype()
         check_memory((n * m + 3 * m * m) * dtype.itemsize,
                      f"solver='nystrom' with n_components={m} on {n} samples",
                      "Options: a smaller n_components, or dtype='float32'.")
         rng = check_random_state(self.random_state)
         idx = np.sort(rng.choice(n, size=m, replace=False))
-        centers = X[idx]
+        centers = np.ascontiguousarray(X[idx], dtype=dtype)
         t0 = time.perf_counter()
         kw = dict(**self._kernel_kwargs(), dtype=dtype)
         K_nm = gram(X, centers, **kw)

@@ -80,14 +80,15 @@ class NTKClassifier(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidge):
     Parameters
     ----------
     alpha, kernel, depth, w_std, b_std, solver, training_time, n_components, \
-tol, random_state, dtype, device, verbose
+tol, random_state, dtype, device, verbose, copy_X
         As in :class:`NTKRegressor`.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     dual_coef_ : ndarray of shape (n_samples, 1) or (n_samples, n_classes)
-    X_fit_, L_, jitter_, eigenvalues_, eigenvectors_, n_features_in_
+    X_fit_, L_, jitter_, eigenvalues_, eigenvectors_, centers_, support_, \
+n_iter_, n_components_, n_features_in_
         As in :class:`NTKRegressor`.
 
     See Also

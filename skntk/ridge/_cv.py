@@ -9,7 +9,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import validate_data
 
 from ..linalg import check_eigh_size, spectral_coef, spectral_filter, warn_if_singular
-from ..utils.compat import Interval, StrOptions, fit_context
+from ..utils.compat import Interval, StrOptions, check_sample_weight, fit_context
 from ._base import _BaseNTKRidge, _Solution
 from ._classifier import _ClassifierMixinNTK
 
@@ -25,7 +25,7 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         alphas=["array-like", Interval(Real, 0, None, closed="neither")],
         training_times=[None, "array-like"],
         store_cv_results=["boolean"],
-    )
+    )  # copy_X comes with the base's constraints
     # class-level: the CV estimators always use the eigen solver, converged,
     # in float64 (leave-one-out residuals divide by small numbers)
     solver = "eigh"
@@ -35,7 +35,8 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
     verbose = 0
 
     def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, training_times=None,
-                 kernel="ntk", depth=1, w_std=1.0, b_std=0.0, store_cv_results=False):
+                 kernel="ntk", depth=1, w_std=1.0, b_std=0.0, store_cv_results=False,
+                 copy_X=True):
         self.alphas = alphas
         self.training_times = training_times
         self.kernel = kernel
@@ -43,6 +44,7 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         self.w_std = w_std
         self.b_std = b_std
         self.store_cv_results = store_cv_results
+        self.copy_X = copy_X
 
     def _memory_options(self, dtype):
         return ("Options: fewer training samples, NTKRegressor/NTKClassifier "
@@ -76,31 +78,46 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
                              f"values >= 0 (inf allowed), got {self.training_times!r}.")
         return times
 
-    def _loo_fit(self, X, Y, score_fn):
+    def _loo_fit(self, X, Y, score_fn, sample_weight=None):
         """Eigendecompose K once; LOO residuals for every alpha; keep the best.
 
         For ridge, the leave-one-out residual of sample i is c_i / G_ii with
         c = G y and G = (K + alpha I)^-1 = Q diag(1 / (lambda + alpha)) Q',
         so each alpha costs O(n^2), after one O(n^3) eigendecomposition.
+
+        With sample weights w (as RidgeCV): weighted ridge is plain ridge on
+        the sqrt(w)-scaled problem, K~ = S K S and y~ = S y with
+        S = diag(sqrt(w)) (its dual weights are S^-1 times the original ones,
+        its fit at sample i is sqrt(w_i) f(x_i)), and removing sample i from
+        it is the weighted fit on the other n - 1 samples. So c~_i / G~_ii is
+        sqrt(w_i) (y_i - f_{-i}(x_i)), with f_{-i} that refit: ``score_fn``
+        gets these scaled residuals (squared: w_i times the squared
+        leave-one-out residual) and sqrt(w).
         """
         self._check_finite_hyper()
         alphas = self._alpha_grid()
         times = self._time_grid()
         n = X.shape[0]
-        self.X_fit_ = None if self.kernel == "precomputed" else X
+        self._check_kernel_scale(X)
+        sw = None
+        if sample_weight is not None:
+            sw = np.sqrt(check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             ensure_non_negative=True))
+        self.X_fit_ = self._store_X(X)
         check_eigh_size(n)
-        lam, Q = self._eigh(self._train_gram(X, copies=3))
-        Qty = Q.T @ Y
+        lam, Q = self._eigh(self._weighted_gram(X, sw, copies=3))
+        Ys = Y if sw is None else Y * sw[:, None]
+        Qty = Q.T @ Ys
         if times is not None:
-            return self._gcv_fit(Y, lam, Q, Qty, alphas, times)
+            return self._gcv_fit(Ys, lam, Q, Qty, alphas, times, sw)
         self.training_time_ = None
         scores, errors = [], []
         for alpha in alphas:
             g = spectral_filter(lam, alpha, None, 1)
             coef = Q @ (g[:, None] * Qty)
             G_diag = np.concatenate([(Q[r] ** 2) @ g for r in self._row_blocks(n)])
-            resid = coef / G_diag[:, None]  # y_i - (LOO prediction of i)
-            scores.append(score_fn(Y, resid))
+            resid = coef / G_diag[:, None]  # sqrt(w_i) (y_i - LOO prediction of i)
+            scores.append(score_fn(Y, resid, sw))
             errors.append(resid**2)
         scores_arr = np.asarray(scores)
         ties = np.flatnonzero(scores_arr == scores_arr.max())
@@ -111,16 +128,22 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
             cv = np.stack(errors, axis=-1)  # (n, k, n_alphas)
             self.cv_results_ = cv[:, 0, :] if Y.shape[1] == 1 else cv
         warn_if_singular(lam, self.alpha_)
-        coef = spectral_coef(lam, Q, Qty, self.alpha_, None, Y.size)
-        self._solution = self._eigh_solution(Y, Qty, None, coef)
+        return self._final_coef(Ys, lam, Q, Qty, None, sw)
+
+    def _final_coef(self, Ys, lam, Q, Qty, t, sw):
+        """Dual weights of the chosen (alpha_, t) from the eigenpairs of the
+        scaled problem, and the _Solution predict reads."""
+        n_outputs_total = Ys.shape[1] * (Ys.shape[0] if sw is None else float(sw @ sw))
+        coef = spectral_coef(lam, Q, Qty, self.alpha_, t, n_outputs_total)
+        self._solution = _Solution(
+            kind="eigh", alpha=self.alpha_, n_train=Ys.shape[0], training_time=t,
+            n_outputs_total=n_outputs_total, sqrt_sw=sw, Qty=Qty,
+            y_kinv_y=np.einsum("ij,ij->j", Ys, coef) if t is None else None)
+        if sw is not None:
+            coef *= sw[:, None]
         return coef
 
-    def _eigh_solution(self, Y, Qty, t, coef):
-        return _Solution(kind="eigh", alpha=self.alpha_, n_train=Y.shape[0],
-                         training_time=t, n_outputs_total=Y.size, Qty=Qty,
-                         y_kinv_y=np.einsum("ij,ij->j", Y, coef) if t is None else None)
-
-    def _gcv_fit(self, Y, lam, Q, Qty, alphas, times):
+    def _gcv_fit(self, Ys, lam, Q, Qty, alphas, times, sw):
         """Generalized cross-validation over the (alpha, training time) grid.
 
         The fitted values of gradient flow are H y with H = Q diag(h) Q',
@@ -128,14 +151,16 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         Exact leave-one-out has no closed form for finite times (leaving a
         sample out changes the whole flow), so GCV, its rotation-invariant
         version, is the criterion; each grid point costs O(n k) after the
-        eigendecomposition.
+        eigendecomposition. With sample weights, of the sqrt(w)-scaled problem.
         """
         n = len(lam)
+        n_outputs_total = Ys.shape[1] * (n if sw is None else float(sw @ sw))
         gcv = np.empty((len(alphas), len(times)))
         for a, alpha in enumerate(alphas):
             for j, t in enumerate(times):
-                h = np.maximum(lam, 0.0) * spectral_filter(lam, alpha, t, Y.size)
-                resid = Y - Q @ (h[:, None] * Qty)
+                h = np.maximum(lam, 0.0) * spectral_filter(lam, alpha, t,
+                                                           n_outputs_total)
+                resid = Ys - Q @ (h[:, None] * Qty)
                 gcv[a, j] = np.mean(resid**2) / max(1.0 - h.sum() / n, 1e-12) ** 2
         a, j = np.unravel_index(np.argmin(gcv), gcv.shape)
         self.alpha_ = float(alphas[a])
@@ -145,9 +170,7 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         self.best_score_ = -float(gcv[a, j])
         if self.store_cv_results:
             self.cv_results_ = gcv
-        coef = spectral_coef(lam, Q, Qty, self.alpha_, t_fit, Y.size)
-        self._solution = self._eigh_solution(Y, Qty, t_fit, coef)
-        return coef
+        return self._final_coef(Ys, lam, Q, Qty, t_fit, sw)
 
 
 class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
@@ -173,7 +196,10 @@ class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
         As in :class:`NTKRegressor`.
     store_cv_results : bool, default=False
         Keep the squared leave-one-out residuals in ``cv_results_`` (with
-        ``training_times``: the GCV values, shape (n_alphas, n_times)).
+        ``training_times``: the GCV values, shape (n_alphas, n_times)); with
+        ``sample_weight``, each times its sample's weight (as RidgeCV).
+    copy_X : bool, default=True
+        As in :class:`NTKRegressor`.
 
     Attributes
     ----------
@@ -201,13 +227,19 @@ class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
     """
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Choose alpha by leave-one-out and fit with it.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights (>= 0), as :class:`NTKRegressor`'s. The
+            criterion is then the mean over samples of w_i times the squared
+            leave-one-out residual (the residual of sample i under the
+            weighted fit on the other samples), as
+            :class:`~sklearn.linear_model.RidgeCV`'s.
 
         Returns
         -------
@@ -218,7 +250,8 @@ class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
         Y = np.asarray(y, dtype=np.float64)
         ravel = Y.ndim == 1
         Y = Y[:, None] if ravel else Y
-        coef = self._loo_fit(X, Y, lambda Y, r: -float(np.mean(r**2)))
+        coef = self._loo_fit(X, Y, lambda Y, r, sw: -float(np.mean(r**2)),
+                             sample_weight)
         self.dual_coef_ = coef.ravel() if ravel else coef
         return self
 
@@ -251,6 +284,8 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
         of samples whose leave-one-out prediction is right (ties go to the
         smallest alpha).
     store_cv_results : bool, default=False
+    copy_X : bool, default=True
+        As in :class:`NTKRegressor`.
 
     Attributes
     ----------
@@ -275,20 +310,25 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
 
     def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, training_times=None,
                  kernel="ntk", depth=1, w_std=1.0, b_std=0.0, scoring=None,
-                 store_cv_results=False):
+                 store_cv_results=False, copy_X=True):
         super().__init__(alphas, training_times=training_times, kernel=kernel,
                          depth=depth, w_std=w_std, b_std=b_std,
-                         store_cv_results=store_cv_results)
+                         store_cv_results=store_cv_results, copy_X=copy_X)
         self.scoring = scoring
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Choose alpha by leave-one-out and fit with it.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights (>= 0). The squared-error criterion weighs
+            sample i's squared leave-one-out residual by w_i (as
+            :class:`~sklearn.linear_model.RidgeClassifierCV`); the accuracy
+            is the w-weighted fraction of right leave-one-out predictions.
 
         Returns
         -------
@@ -304,12 +344,17 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
         if self.scoring == "accuracy":
             truth = self._labels(Y.ravel() if Y.shape[1] == 1 else Y)
 
-            def score(Y, resid):
+            def score(Y, resid, sw):
+                if sw is not None:  # back to the original scale (0 where w = 0)
+                    resid = np.divide(resid, sw[:, None], where=sw[:, None] > 0,
+                                      out=np.zeros_like(resid))
                 loo = Y - resid
-                return float(np.mean(
-                    self._labels(loo.ravel() if loo.shape[1] == 1 else loo) == truth))
+                right = self._labels(loo.ravel() if loo.shape[1] == 1 else loo) == truth
+                if sw is None or not np.any(sw):
+                    return float(np.mean(right))
+                return float(np.average(right, weights=sw**2))
         else:
-            def score(Y, resid):
+            def score(Y, resid, sw):
                 return -float(np.mean(resid**2))
-        self.dual_coef_ = self._loo_fit(X, Y, score)
+        self.dual_coef_ = self._loo_fit(X, Y, score, sample_weight)
         return self

@@ -53,7 +53,10 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         (with ``alpha``, K is K + alpha I). None is t = infinity: ridge.
         torch's ``MSELoss`` (no factor 0.5) corresponds to t = 2 x lr x steps.
     n_components : int >= 1, default=1000
-        Number of Nyström centres m (solver "nystrom" only; at most n).
+        Number of Nyström centres m (solver "nystrom" only). Larger than the
+        number of training samples n, it is clamped to n with a warning (as
+        :class:`~sklearn.kernel_approximation.Nystroem`); ``n_components_``
+        holds the number used.
     tol : float > 0, default=1e-6
         Relative residual at which conjugate gradients stop (solver
         "nystrom" only; at most 500 iterations).
@@ -79,11 +82,18 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
     verbose : int, default=0
         If > 0, show a progress bar over the Gram matrix and log the
         factorisation time (to stderr).
+    copy_X : bool, default=True
+        Store a copy of the training inputs in ``X_fit_`` (as
+        :class:`~sklearn.gaussian_process.GaussianProcessRegressor`'s
+        ``copy_X_train``), so that later changes to the array passed to
+        ``fit`` change no prediction. False keeps a reference to it when it
+        is already a C-ordered array of the fit's dtype (writing into it then
+        changes the predictions); otherwise a converted copy is stored anyway.
 
     Attributes
     ----------
     X_fit_ : ndarray of shape (n_samples, n_features)
-        Training inputs (not stored with kernel="precomputed").
+        Training inputs, in ``dtype`` (None with kernel="precomputed").
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
         Weights of the training samples in the prediction.
     L_ : ndarray of shape (n_samples, n_samples) or None
@@ -97,6 +107,9 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         ``X_fit_`` is ``centers_`` and ``dual_coef_`` has one row per centre).
     n_iter_ : int or None
         Conjugate gradient iterations (solver "nystrom").
+    n_components_ : int or None
+        Number of Nyström centres used (solver "nystrom"): ``n_components``,
+        or ``n_samples`` (with a warning) when ``n_components`` is larger.
     n_features_in_ : int
         Number of features seen during fit.
 
