@@ -49,6 +49,7 @@ from ..linalg import (
 )
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, StrOptions, check_sample_weight
+from ..utils.versions import VersionedStateMixin
 from ..utils.warn import warn
 
 # Conjugate gradient iterations of solver="nystrom" (FALKON needs tens).
@@ -77,7 +78,7 @@ class _Solution:
     y_kinv_y: Optional[np.ndarray] = None  # y' (K + alpha I)^-1 y per target
 
 
-class _BaseNTKRidge(MultiOutputMixin, BaseEstimator):
+class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
     """Shared fit/predict machinery; the estimators stay thin."""
 
     _parameter_constraints: dict = {
