@@ -17,6 +17,7 @@ import sys
 import time
 
 import pytest
+from _compare_cli import without_timings as _without_timings
 
 from skntk.compare import _report
 from skntk.compare._cli import main
@@ -24,17 +25,7 @@ from skntk.compare._cli import main
 _ARGS = ["--quick", "--models", "ntk,svc-rbf", "--cv", "4", "--n-train", "80",
          "--no-figures", "--quiet"]
 _N_RECORDS = 8  # 2 models x 4 folds
-_TIMING_KEYS = {"fit_time", "predict_time", "fit_time_mean", "predict_time_mean",
-                "started", "wall_time"}
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _without_timings(obj):
-    if isinstance(obj, dict):
-        return {k: _without_timings(v) for k, v in obj.items() if k not in _TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_without_timings(v) for v in obj]
-    return obj
 
 
 def _records(out_dir):
