@@ -39,7 +39,7 @@ def _warm_up(models):
     models = set(models) - _WARMED
     _WARMED.update(models)
     if models & set(TORCH_LOADERS):
-        import torch  # noqa: F401
+        from .. import TorchMLPClassifier  # noqa: F401  (skntk.nets loads torch)
     if models & set(ENGINE_MODELS):
         import numpy as np
 
