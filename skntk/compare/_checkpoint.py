@@ -16,6 +16,9 @@ from ._errors import EXIT_USAGE, CompareError
 from ._models import TORCH_MODELS
 
 PROGRESS_FILE = "progress.jsonl"
+#: What a run writes in --output (the figures are PNGs).
+_REPORT_FILES = ("results.json.", "results.csv.", PROGRESS_FILE + ".",
+                 "learning_curve.png.", "agreement_width.png.", "gram_spectrum.png.")
 #: The fields of a fold's result that the progress file keeps.
 _RECORD_KEYS = ("model", "fold", "accuracy", "fit_time", "predict_time", "n_train",
                 "n_test", "predictions", "warnings")
@@ -124,7 +127,13 @@ def _prepare_output(path, keep_progress=False):
     # an older progress file is only reused with --resume.
     names = ("results.json", "results.csv") + (() if keep_progress else
                                                 (PROGRESS_FILE,))
-    for name in names:
+    # So must the temporaries of a run killed in the middle of a write (the
+    # file they were for is intact: the rename never happened).
+    from ._report import temporary_name
+
+    stale = [p.name for p in outdir.iterdir()
+             if temporary_name(p.name) and p.name[1:].startswith(_REPORT_FILES)]
+    for name in (*names, *stale):
         try:
             (outdir / name).unlink()
         except FileNotFoundError:

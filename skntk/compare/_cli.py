@@ -111,11 +111,18 @@ def build_parser():
                      help=f"comma-separated, from {','.join(MODELS)} "
                           f"(default: all whose estimators are installed)")
     cmp.add_argument("--n-jobs", type=_int, default=1, metavar="J",
-                     help="model-fold fits run in parallel processes (1; -1: all "
-                          "cores)")
+                     help="processes for the model-folds (1; -1: all cores): each "
+                          "(model, fold) fit is one task, so at most models x folds "
+                          "run at once; the figures are drawn afterwards in this "
+                          "process. Each process starts by loading the libraries "
+                          "(seconds), and the cores are shared out (J processes "
+                          "with cores/J BLAS, OpenMP, numba and torch threads "
+                          "each), so J > 1 pays only when folds take longer than "
+                          "that start, not on --quick")
     cmp.add_argument("--torch-threads", type=_int, default=1, metavar="T",
                      help="torch threads per process for the net (1: small nets "
-                          "train fastest on one thread; 0: torch's default)")
+                          "train fastest on one thread; 0: torch's default); "
+                          "with --n-jobs at most each process's share of the cores")
     cmp.add_argument("--output", default="skntk-report", metavar="DIR",
                      help="report folder (./skntk-report)")
     cmp.add_argument("--random-state", type=_int, default=0, metavar="S",
@@ -132,7 +139,9 @@ def build_parser():
                           "Shirt, n=200) or teacher (layer-wise gradient features)")
     cmp.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     cmp.add_argument("--quiet", action="store_true",
-                     help="no progress bar or notes (the table is still printed)")
+                     help="no progress or notes (the table is still printed); "
+                          "without it, a bar when stderr is a terminal, else "
+                          "one line per finished step")
     cmp.set_defaults(func=_compare)
     return parser
 

@@ -98,6 +98,7 @@ def _compare(args):
             print(f"note: {text}", file=sys.stderr, flush=True)
 
     plan = _plan(args, note)
+    _note_left_out(args, plan, note)
     progress_path = Path(args.output) / PROGRESS_FILE
     checkpoint = _checkpoint_settings(args, plan.data, plan.models, plan.n_folds,
                                       _report.versions())
@@ -141,6 +142,29 @@ def _plan(args, note):
     return _Plan(models, data, classes, counts, n_folds, ctx, estimators, folds)
 
 
+def _note_left_out(args, plan, note):
+    """Say what the chosen rows and models leave out, rather than drop it silently."""
+    n_rows = len(plan.data.y)
+    if args.n_train is not None and n_rows < args.n_train:
+        how = (" (n_train // classes rows of each class)"
+               if plan.data.name == "fashion-mnist" else "")
+        note(f"--n-train {args.n_train}: {plan.data.name}"
+             f"{' with --classes' if args.classes else ''} has {n_rows} rows{how}: "
+             f"using all {n_rows}")
+    missing = [m for m in (KERNEL, NET) if m not in plan.models]
+    if not missing:
+        return
+    lost = [f"the agreement of {NET} with {KERNEL}"]
+    if KERNEL in missing:
+        lost[0] = f"the 'agrees with {KERNEL}' column"
+    if not args.no_figures:
+        lost.append("the figures learning_curve and agreement_width"
+                    + (" and gram_spectrum" if KERNEL in missing else ""))
+    note(f"--models has no {' or '.join(missing)}: {' and '.join(lost)} "
+         f"{'are' if len(lost) > 1 else 'is'} left out (add "
+         f"{','.join(missing)} to --models to get them)")
+
+
 def _resume(args, plan, progress_path, checkpoint, note):
     """The finished model-folds of --resume (checked before --output is touched)."""
     if not args.resume:
@@ -182,7 +206,7 @@ def _run(args, plan, done, progress_path, checkpoint, figures, outdir):
     """Every model-fold not in ``done`` (each checkpointed), then the figures."""
     models, n_folds = plan.models, plan.n_folds
     progress = _Progress(len(models) * n_folds + len(figures), args.quiet)
-    progress.update(len(done))
+    progress.update(len(done), text=f"{len(done)} model-folds resumed")
     in_order = sorted(done, key=lambda mk: (models.index(mk[0]), mk[1]))
     checkpoints = _report.ProgressFile(progress_path, checkpoint,
                                        [done[mk] for mk in in_order])

@@ -107,7 +107,9 @@ MODELS = {
 }
 DEFAULT_MODELS = ("ntk", "nngp", "mlp", "empirical", "svc-rbf")
 NET, KERNEL = "mlp", "ntk"  # the pair whose agreement is reported
-TORCH_MODELS = ("mlp",)
+TORCH_MODELS = ("mlp",)  # the nets: --torch-threads applies to them
+TORCH_LOADERS = ("mlp", "empirical")  # every model whose fit imports torch
+ENGINE_MODELS = ("ntk", "nngp")  # the models that run the numba kernel engine
 
 
 def _available(needs):

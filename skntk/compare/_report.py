@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ProgressFile", "atomic_write_text", "format_table", "read_progress",
-           "versions", "write_csv", "write_json"]
+__all__ = ["ProgressFile", "atomic_write_text", "atomic_write_with", "format_table",
+           "read_progress", "temporary_name", "versions", "write_csv", "write_json"]
 
 #: Bumped when the layout of results.json changes.
 SCHEMA_VERSION = 1
@@ -38,23 +38,78 @@ def versions():
     return out
 
 
+#: Fault injection for the crash-safety tests, read only by the writers here:
+#: ``SKNTK_COMPARE_CRASH_AT=append:N`` kills the process with SIGKILL halfway
+#: through writing the N-th progress record of the process (a torn line),
+#: ``replace:N`` just before the N-th atomic rename (the temporary written, the
+#: old file still in place). Unset, the writers never look again.
+_CRASH_AT = os.environ.get("SKNTK_COMPARE_CRASH_AT", "")
+_crash_counts = {}
+
+
+def _crash_point(name):
+    """SIGKILL this process if ``SKNTK_COMPARE_CRASH_AT`` names this visit."""
+    if not _CRASH_AT:
+        return
+    point, _, nth = _CRASH_AT.partition(":")
+    if point != name:
+        return
+    _crash_counts[name] = _crash_counts.get(name, 0) + 1
+    if str(_crash_counts[name]) == nth:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def temporary_name(name):
+    """Whether ``name`` is one of :func:`atomic_write_text`'s temporaries."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def _fsync_dir(folder):
+    """Make a rename in ``folder`` durable (where the OS can sync a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows cannot open a folder
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse
+        pass
+    finally:
+        os.close(fd)
+
+
 def atomic_write_text(path, text):
     """Write ``text`` to ``path`` through a temporary file and a rename.
 
-    A reader (or an interrupted run) never sees a half-written file: ``path`` is
-    either absent, the previous version, or the complete new one.
+    A reader (or an interrupted, even killed, run) never sees a half-written
+    file: ``path`` is either absent, the previous version, or the complete new
+    one. The temporary is fsynced before the rename and the folder after it,
+    so a power cut cannot leave an empty file under the new name either.
+    """
+    atomic_write_with(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def atomic_write_with(path, write):
+    """Call ``write(f)`` on a binary temporary file beside ``path``, then rename.
+
+    What :func:`atomic_write_text` does, for writers that want a file object
+    (a figure's ``savefig``).
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary only
+        _crash_point("replace")
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -125,7 +180,8 @@ class ProgressFile:
     an earlier run are written first through :func:`atomic_write_text`; every
     later record is one ``write`` of a whole line on an ``O_APPEND`` descriptor,
     followed by ``fsync``. A crash can at worst leave a torn last line, which
-    :func:`read_progress` ignores.
+    :func:`read_progress` ignores and the next ``--resume`` drops when it
+    rewrites the file (header and the whole records) before appending again.
     """
 
     def __init__(self, path, header, records=()):
@@ -139,6 +195,12 @@ class ProgressFile:
     def append(self, record):
         data = _json_line({"type": "record", **record}).encode("utf-8")
         view = memoryview(data)
+        if _CRASH_AT:  # the tests' torn line: half of it written, then SIGKILL
+            half = len(data) // 2
+            os.write(self._fd, view[:half])
+            os.fsync(self._fd)
+            _crash_point("append")
+            view = view[half:]
         while view:  # one write for a line this size; loop for safety
             view = view[os.write(self._fd, view):]
         os.fsync(self._fd)

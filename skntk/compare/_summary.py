@@ -76,9 +76,13 @@ def _use_agg():
 
 
 def _save(display, path):
+    """Save the figure as a PNG atomically (never a half-written image)."""
     import matplotlib.pyplot as plt
 
-    display.figure_.savefig(path, dpi=110)
+    from ._report import atomic_write_with
+
+    atomic_write_with(path, lambda f: display.figure_.savefig(f, dpi=110,
+                                                               format="png"))
     plt.close(display.figure_)
 
 

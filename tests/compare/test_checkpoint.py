@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from _compare_cli import one_line_error as _one_line_error
 from _compare_cli import run as _run
+from _compare_cli import without_timings as _without_timings
 
 from skntk.compare import _driver, _report
 from skntk.compare._cli import main
@@ -45,17 +46,6 @@ def test_ctrl_c_leaves_no_results_json(tmp_path, capsys, monkeypatch):
 # ------------------------------------------------ checkpoints and --resume
 _SMALL = ["--models", "ntk,svc-rbf", "--cv", "3", "--n-train", "60", "--no-figures",
           "--quiet"]
-#: results.json keys that hold wall-clock times (everything else is reproducible)
-_TIMING_KEYS = {"fit_time", "predict_time", "fit_time_mean", "predict_time_mean",
-                "started", "wall_time"}
-
-
-def _without_timings(obj):
-    if isinstance(obj, dict):
-        return {k: _without_timings(v) for k, v in obj.items() if k not in _TIMING_KEYS}
-    if isinstance(obj, list):
-        return [_without_timings(v) for v in obj]
-    return obj
 
 
 _REAL_RUN_FOLD = _driver._run_fold
