@@ -38,29 +38,6 @@ def versions():
     return out
 
 
-#: Fault injection for the crash-safety tests, read only by the writers here:
-#: ``SKNTK_COMPARE_CRASH_AT=append:N`` kills the process with SIGKILL halfway
-#: through writing the N-th progress record of the process (a torn line),
-#: ``replace:N`` just before the N-th atomic rename (the temporary written, the
-#: old file still in place). Unset, the writers never look again.
-_CRASH_AT = os.environ.get("SKNTK_COMPARE_CRASH_AT", "")
-_crash_counts = {}
-
-
-def _crash_point(name):
-    """SIGKILL this process if ``SKNTK_COMPARE_CRASH_AT`` names this visit."""
-    if not _CRASH_AT:
-        return
-    point, _, nth = _CRASH_AT.partition(":")
-    if point != name:
-        return
-    _crash_counts[name] = _crash_counts.get(name, 0) + 1
-    if str(_crash_counts[name]) == nth:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def temporary_name(name):
     """Whether ``name`` is one of :func:`atomic_write_text`'s temporaries."""
     return name.startswith(".") and name.endswith(".tmp")
@@ -107,7 +84,6 @@ def atomic_write_with(path, write):
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary only
-        _crash_point("replace")
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
@@ -195,12 +171,6 @@ class ProgressFile:
     def append(self, record):
         data = _json_line({"type": "record", **record}).encode("utf-8")
         view = memoryview(data)
-        if _CRASH_AT:  # the tests' torn line: half of it written, then SIGKILL
-            half = len(data) // 2
-            os.write(self._fd, view[:half])
-            os.fsync(self._fd)
-            _crash_point("append")
-            view = view[half:]
         while view:  # one write for a line this size; loop for safety
             view = view[os.write(self._fd, view):]
         os.fsync(self._fd)

@@ -1,8 +1,8 @@
 """``skntk compare`` killed with SIGKILL at random moments, then ``--resume``d.
 
-Each killed run is a real process (subprocess, killed by ``os.kill`` or by the
-writers' own fault-injection point ``SKNTK_COMPARE_CRASH_AT``, see
-:mod:`skntk.compare._report`). After every kill the files in --output must be
+Each killed run is a real process (subprocess, killed by ``os.kill`` after a
+random delay, or at a chosen write or rename by the fault injector of
+``tests/compare/_crash_inject.py``, which wraps the writers' ``os``). After every kill the files in --output must be
 whole, and the run that finally finishes must equal an uninterrupted one bit
 for bit (everything but the wall-clock times).
 """
@@ -26,6 +26,7 @@ _ARGS = ["--quick", "--models", "ntk,svc-rbf", "--cv", "4", "--n-train", "80",
          "--no-figures", "--quiet"]
 _N_RECORDS = 8  # 2 models x 4 folds
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_INJECT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_crash_inject.py")
 
 
 def _records(out_dir):
@@ -57,13 +58,13 @@ def _check_whole(out_dir):
 
 
 def _start(out_dir, resume, crash_at=None):
-    env = dict(os.environ)
-    env.pop("SKNTK_COMPARE_CRASH_AT", None)
-    if crash_at is not None:
-        env["SKNTK_COMPARE_CRASH_AT"] = crash_at
-    argv = [sys.executable, "-m", "skntk", "compare", *_ARGS, "--output",
-            str(out_dir)] + (["--resume"] if resume else [])
-    return subprocess.Popen(argv, cwd=_REPO, env=env, stdout=subprocess.DEVNULL,
+    args = ["compare", *_ARGS, "--output", str(out_dir)] + (
+        ["--resume"] if resume else [])
+    if crash_at is None:
+        argv = [sys.executable, "-m", "skntk", *args]
+    else:
+        argv = [sys.executable, _INJECT, crash_at, *args]
+    return subprocess.Popen(argv, cwd=_REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
 
