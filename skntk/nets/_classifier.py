@@ -109,8 +109,10 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
         CPU.
     dtype : {"float32", "float64"}, default="float32"
         Training precision. Inference always runs in float64 (on exact float64
-        copies of the parameters), so predictions do not depend on how rows
-        are batched.
+        copies of the parameters), so a row's prediction agrees to float64
+        rounding (about 1e-15 relative) however the rows are batched; it is
+        not promised bit for bit, since BLAS may round a one-row product
+        differently from a many-row one.
     verbose : int, default=0
         When > 0, a tqdm progress bar over the epochs with the current loss
         (needs the ``tqdm`` package). Silent otherwise.

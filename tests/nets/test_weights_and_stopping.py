@@ -341,3 +341,19 @@ def test_weighted_early_stopping_and_bad_weights(Est):
     # one row with weight: the training or the validation side weighs nothing
     with pytest.raises(ValueError, match="sample_weight 0.*validation_fraction"):
         Est(**kw).fit(X, y, sample_weight=np.r_[np.ones(1), np.zeros(79)])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_predictions_agree_to_float64_rounding_however_rows_are_batched(dtype):
+    """The dtype docstring's promise (issue 18, defect 10)."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((60, 7))
+    y = X[:, 0] * X[:, 1] + np.sin(X[:, 2])
+    est = TorchMLPRegressor((64, 32), dtype=dtype, max_iter=5, random_state=0,
+                            n_iter_no_change=np.inf).fit(X, y)
+    whole = est.predict(X)
+    one_by_one = np.concatenate([est.predict(X[i:i + 1]) for i in range(len(X))])
+    reversed_rows = est.predict(X[::-1])[::-1]
+    scale = np.abs(whole).max()
+    for other in (one_by_one, reversed_rows):
+        assert np.abs(other - whole).max() <= 1e-14 * scale
