@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, StrOptions, check_feature_names_in, fit_context
+from ._memory import check_gram_memory, check_transform_memory
 from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
 
 __all__ = ["EmpiricalNTKFeatures"]
@@ -103,6 +104,9 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
     working_memory : float or None, default=None
         Bound in MiB on the temporaries of one batch of rows; the output itself
         is not counted. ``None`` uses ``sklearn.get_config()["working_memory"]``.
+        The output (features or Gram) is checked before it is allocated against
+        ``SKNTK_MAX_MEMORY`` (else the available memory): a MemoryError names
+        the options that fit.
 
     Attributes
     ----------
@@ -469,6 +473,8 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=_FLOATS, reset=False)
         n, p = X.shape[0], self.n_features_out_
+        check_transform_memory(n, X.itemsize, X.dtype.name, {
+            name: getattr(self, name + "_").size for name in self.layer_slices_}, p)
         out = np.empty((n, p), dtype=X.dtype)
         device = self._check_device()
         ops, P, to_device, to_host, _ = self._backend(X.dtype, device)
@@ -517,6 +523,9 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=_FLOATS, reset=False)
         Y = X if Y is None else validate_data(self, Y, dtype=X.dtype, reset=False)
         names = tuple(self.layer_slices_)
+        check_gram_memory(X.shape[0], Y.shape[0], Y is X, X.itemsize, X.dtype.name,
+                          len(names) if by_layer else 1,
+                          X.shape[1] + 2 * self.W_.shape[0] + 2 * self.u_.size)
         ops, P, to_device, to_host, cat = self._backend(X.dtype, self._check_device())
         def factors(Z):
             parts = [_backprop(to_device(Z[b]), P, ops)
