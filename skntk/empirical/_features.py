@@ -13,12 +13,16 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, StrOptions, check_feature_names_in, fit_context
-from ._memory import check_gram_memory, check_transform_memory
+from ._checks import (
+    check_finite_output,
+    check_gram_memory,
+    check_transform_memory,
+    encode_target,
+)
 from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
 
 __all__ = ["EmpiricalNTKFeatures"]
@@ -295,8 +299,16 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : EmpiricalNTKFeatures
-            The fitted transformer.
+            The fitted transformer. A fit that raises leaves it unfitted.
         """
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            for name in [k for k in vars(self) if k.endswith("_") and k[0] != "_"]:
+                delattr(self, name)
+            raise
+
+    def _fit(self, X, y):
         layers = self._check_layers()
         self._check_device()
         if self.train_steps > 0:
@@ -304,9 +316,8 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"{type(self).__name__} with train_steps={self.train_steps} "
                     "requires y to be passed, but the target y is None.")
-            X, y = validate_data(self, X, y, dtype=_FLOATS,
-                                 y_numeric=self.loss == "squared_error")
-            y = self._encode_target(y)
+            X, y = validate_data(self, X, y, dtype=_FLOATS, y_numeric=False)
+            y = encode_target(y, self.loss)
         else:
             X = validate_data(self, X, dtype=_FLOATS)
         d = X.shape[1]
@@ -345,17 +356,6 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
             self._train(np.asarray(X, dtype=np.float64), y)
         self.n_iter_ = self.train_steps
         return self
-
-    def _encode_target(self, y):
-        if self.loss == "squared_error":
-            return np.asarray(y, dtype=np.float64)
-        check_classification_targets(y)
-        classes = np.unique(y)
-        if classes.size != 2:
-            raise ValueError(
-                f"loss='log_loss' needs y with two classes; got {classes.size}. "
-                "Use loss='squared_error' for other targets.")
-        return np.where(y == classes[1], 1.0, -1.0)
 
     # ------------------------------------------------------------------ training
     def _net(self, dtype, ops=_NumpyOps, to=None):
@@ -456,6 +456,7 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         k = self.n_components if self.sketch_ else 0
         return 3 * (m1 + m2) + d + 2 * k + extra
 
+    @np.errstate(over="ignore", invalid="ignore")  # overflow: check_finite_output
     def transform(self, X):
         """Per-layer gradients ``df/dθ`` of the net at every row of ``X``.
 
@@ -481,6 +482,7 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         if device is None:
             for batch in self._batches(n, X.itemsize, self._row_items()):
                 _fill(X[batch], out[batch], P, self.layer_slices_, ops)
+            check_finite_output(out, (X,), self.n_iter_, "The features")
             return out
         import torch
 
@@ -492,8 +494,10 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
                 buf = torch.empty((rows, p), dtype=P["W"].dtype, device=device)
             _fill(Xb, buf, P, self.layer_slices_, ops)
             out[batch] = to_host(buf)
+        check_finite_output(out, (X,), self.n_iter_, "The features")
         return out
 
+    @np.errstate(over="ignore", invalid="ignore")  # overflow: check_finite_output
     def empirical_ntk(self, X, Y=None, *, by_layer=False):
         """The empirical NTK Gram of the chosen layers, without forming features.
 
@@ -555,6 +559,8 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
                     acc += K
             if not by_layer:
                 total[tile] = to_host(acc)
+        for K in out.values() if by_layer else (total,):
+            check_finite_output(K, (X, Y), self.n_iter_, "The Gram's entries")
         return out if by_layer else total
 
     # ------------------------------------------------------------------ names, tags

@@ -1,16 +1,60 @@
-"""The memory checks of EmpiricalNTKFeatures: ``transform``'s feature matrix and
-``empirical_ntk``'s Grams are estimated before they are allocated and refused,
-with the options that would fit, when they exceed the budget of
+"""The checks of EmpiricalNTKFeatures' inputs and outputs.
+
+The memory checks: ``transform``'s feature matrix and ``empirical_ntk``'s Grams
+are estimated before they are allocated and refused, with the options that
+would fit, when they exceed the budget of
 :func:`skntk.utils.memory.available_memory` (``SKNTK_MAX_MEMORY`` or the
-system's available memory). The temporaries of one batch of rows are bounded
-separately, by ``working_memory``.
+system's available memory); the temporaries of one batch of rows are bounded
+separately, by ``working_memory``. The targets of the training loss, and the
+finiteness of what is returned (features, Grams).
 """
 
 from itertools import combinations
 
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+
 from ..utils.memory import available_memory, check_memory
 
-__all__ = ["check_gram_memory", "check_transform_memory"]
+__all__ = ["check_finite_output", "check_gram_memory", "check_transform_memory",
+           "encode_target"]
+
+
+def encode_target(y, loss):
+    """``y`` of the training ``loss`` as float64: the targets of
+    ``"squared_error"``, or -1 / +1 (the larger class) for ``"log_loss"``."""
+    if loss == "squared_error":
+        try:
+            target = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "loss='squared_error' needs numeric targets y; got values such as "
+                f"{np.asarray(y).ravel()[0]!r}. Use loss='log_loss' for two "
+                "classes.") from None
+        if not np.all(np.isfinite(target)):
+            raise ValueError("Input y contains NaN or infinity; "
+                             "loss='squared_error' needs finite targets.")
+        return target
+    check_classification_targets(y)
+    classes = np.unique(y)
+    if classes.size != 2:
+        raise ValueError(
+            f"loss='log_loss' needs y with two classes; got {classes.size}. "
+            "Use loss='squared_error' for other targets.")
+    return np.where(y == classes[1], 1.0, -1.0)
+
+
+def check_finite_output(out, inputs, trained, what):
+    """Refuse ``out`` (features or Gram of the arrays ``inputs``) that
+    overflowed its dtype."""
+    if np.all(np.isfinite(out)):
+        return
+    scale = max(float(np.max(np.abs(X))) for X in inputs if X.size)
+    raise ValueError(
+        f"{what} overflow {out.dtype.name} (the largest |x| in X is {scale:.3g})"
+        + (", with parameters grown by train_steps" if trained else "")
+        + ": rescale X, e.g. with sklearn.preprocessing.StandardScaler"
+        + (", or pass float64 input." if out.dtype == np.float32 else "."))
 
 _ESTIMATE = "or SKNTK_MAX_MEMORY if the estimate is wrong for this machine."
 
