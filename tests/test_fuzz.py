@@ -362,11 +362,14 @@ def _finite(out, what):
 
 
 def _r2_defined(y):
-    """scikit-learn's R2 (``RegressorMixin.score``) is NaN on one sample and
-    -inf when the variance of ``y`` underflows (tiny targets): its own
-    arithmetic, not skntk's, so its finiteness is checked only otherwise."""
+    """scikit-learn's R2 (``RegressorMixin.score``) is NaN on one sample,
+    -inf when the variance of ``y`` underflows (tiny targets) and when its
+    squared residuals overflow (targets of 1e150): its own arithmetic, not
+    skntk's, so its finiteness is checked only otherwise (the predictions
+    always are)."""
     y = np.asarray(y, dtype=np.float64)
-    return y.size >= 2 and (np.ptp(y) == 0 or np.var(y) > 1e-290)
+    return (y.size >= 2 and np.max(np.abs(y)) < 1e100
+            and (np.ptp(y) == 0 or np.var(y) > 1e-290))
 
 
 def _check_outputs(call, est, X, y):
