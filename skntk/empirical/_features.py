@@ -13,11 +13,16 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, StrOptions, check_feature_names_in, fit_context
+from ._checks import (
+    check_finite_output,
+    check_gram_memory,
+    check_transform_memory,
+    encode_target,
+)
 from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
 
 __all__ = ["EmpiricalNTKFeatures"]
@@ -103,6 +108,9 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
     working_memory : float or None, default=None
         Bound in MiB on the temporaries of one batch of rows; the output itself
         is not counted. ``None`` uses ``sklearn.get_config()["working_memory"]``.
+        The output (features or Gram) is checked before it is allocated against
+        ``SKNTK_MAX_MEMORY`` (else the available memory): a MemoryError names
+        the options that fit.
 
     Attributes
     ----------
@@ -291,8 +299,16 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : EmpiricalNTKFeatures
-            The fitted transformer.
+            The fitted transformer. A fit that raises leaves it unfitted.
         """
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            for name in [k for k in vars(self) if k.endswith("_") and k[0] != "_"]:
+                delattr(self, name)
+            raise
+
+    def _fit(self, X, y):
         layers = self._check_layers()
         self._check_device()
         if self.train_steps > 0:
@@ -300,9 +316,8 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"{type(self).__name__} with train_steps={self.train_steps} "
                     "requires y to be passed, but the target y is None.")
-            X, y = validate_data(self, X, y, dtype=_FLOATS,
-                                 y_numeric=self.loss == "squared_error")
-            y = self._encode_target(y)
+            X, y = validate_data(self, X, y, dtype=_FLOATS, y_numeric=False)
+            y = encode_target(y, self.loss)
         else:
             X = validate_data(self, X, dtype=_FLOATS)
         d = X.shape[1]
@@ -341,17 +356,6 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
             self._train(np.asarray(X, dtype=np.float64), y)
         self.n_iter_ = self.train_steps
         return self
-
-    def _encode_target(self, y):
-        if self.loss == "squared_error":
-            return np.asarray(y, dtype=np.float64)
-        check_classification_targets(y)
-        classes = np.unique(y)
-        if classes.size != 2:
-            raise ValueError(
-                f"loss='log_loss' needs y with two classes; got {classes.size}. "
-                "Use loss='squared_error' for other targets.")
-        return np.where(y == classes[1], 1.0, -1.0)
 
     # ------------------------------------------------------------------ training
     def _net(self, dtype, ops=_NumpyOps, to=None):
@@ -452,6 +456,7 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         k = self.n_components if self.sketch_ else 0
         return 3 * (m1 + m2) + d + 2 * k + extra
 
+    @np.errstate(over="ignore", invalid="ignore")  # overflow: check_finite_output
     def transform(self, X):
         """Per-layer gradients ``df/dθ`` of the net at every row of ``X``.
 
@@ -469,12 +474,15 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=_FLOATS, reset=False)
         n, p = X.shape[0], self.n_features_out_
+        check_transform_memory(n, X.itemsize, X.dtype.name, {
+            name: getattr(self, name + "_").size for name in self.layer_slices_}, p)
         out = np.empty((n, p), dtype=X.dtype)
         device = self._check_device()
         ops, P, to_device, to_host, _ = self._backend(X.dtype, device)
         if device is None:
             for batch in self._batches(n, X.itemsize, self._row_items()):
                 _fill(X[batch], out[batch], P, self.layer_slices_, ops)
+            check_finite_output(out, (X,), self.n_iter_, "The features")
             return out
         import torch
 
@@ -486,8 +494,10 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
                 buf = torch.empty((rows, p), dtype=P["W"].dtype, device=device)
             _fill(Xb, buf, P, self.layer_slices_, ops)
             out[batch] = to_host(buf)
+        check_finite_output(out, (X,), self.n_iter_, "The features")
         return out
 
+    @np.errstate(over="ignore", invalid="ignore")  # overflow: check_finite_output
     def empirical_ntk(self, X, Y=None, *, by_layer=False):
         """The empirical NTK Gram of the chosen layers, without forming features.
 
@@ -517,6 +527,9 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=_FLOATS, reset=False)
         Y = X if Y is None else validate_data(self, Y, dtype=X.dtype, reset=False)
         names = tuple(self.layer_slices_)
+        check_gram_memory(X.shape[0], Y.shape[0], Y is X, X.itemsize, X.dtype.name,
+                          len(names) if by_layer else 1,
+                          X.shape[1] + 2 * self.W_.shape[0] + 2 * self.u_.size)
         ops, P, to_device, to_host, cat = self._backend(X.dtype, self._check_device())
         def factors(Z):
             parts = [_backprop(to_device(Z[b]), P, ops)
@@ -546,6 +559,8 @@ class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
                     acc += K
             if not by_layer:
                 total[tile] = to_host(acc)
+        for K in out.values() if by_layer else (total,):
+            check_finite_output(K, (X, Y), self.n_iter_, "The Gram's entries")
         return out if by_layer else total
 
     # ------------------------------------------------------------------ names, tags

@@ -5,6 +5,8 @@ first stack frame outside skntk (no hand-counted ``stacklevel``);
 :func:`~skntk.utils.chunks.row_chunks`, the one chunker of row loops under a
 ``working_memory`` budget; :func:`~skntk.utils.devices.resolve_device`, the one
 resolver of ``device=`` parameters, with the one numpy-to-torch dtype map;
+:func:`~skntk.utils.memory.check_memory`, the memory budget
+(``SKNTK_MAX_MEMORY``) checked before a large allocation;
 ``compat``, the one module that imports scikit-learn's private names
 (parameter validation, ``_fit_context``).
 
