@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, StrOptions, check_feature_names_in, fit_context
+from ..utils.versions import VersionedStateMixin
 from ._checks import (
     check_finite_output,
     check_gram_memory,
@@ -35,7 +36,7 @@ def _same(a):
     return a
 
 
-class EmpiricalNTKFeatures(TransformerMixin, BaseEstimator):
+class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator):
     """Per-layer gradient features df/dθ of a three-layer ReLU net (empirical NTK).
 
     The net is ``f(x) = s3 u' relu(s2 V relu(s1 W x))`` with ``W`` of shape

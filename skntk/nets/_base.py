@@ -407,6 +407,10 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                 bar.close()
         if val is not None and best_state is not None:
             module.load_state_dict(best_state)  # scikit-learn restores the best too
+        # the loss is taken before each step: the last steps can still blow
+        # the parameters up
+        if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
+            self._diverged("not finite after its last step")
         if val is not None:
             self.best_loss_ = None
         if not (incremental or converged or self.n_iter_no_change == np.inf):
@@ -433,10 +437,13 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
             hint = (f" learning_rate_init={self.learning_rate_init:g} vs "
                     f"max_learning_rate_={self.max_learning_rate_:.3g} at "
                     "initialisation.")
+        if isinstance(value, str):
+            what = f"the network's parameters are {value} (epoch {self.n_iter_})"
+        else:
+            what = f"the loss of epoch {self.n_iter_} is {value}"
         raise ValueError(
-            f"Training diverged: the loss of epoch {self.n_iter_} is {value}."
-            f"{hint} Lower learning_rate_init, or scale the input (e.g. "
-            "StandardScaler).")
+            f"Training diverged: {what}.{hint} Lower learning_rate_init, or scale "
+            "the input (e.g. StandardScaler).")
 
     def _forward_float64(self, X):
         """The network's outputs on validated X, float64 numpy (n, n_outputs).
@@ -456,6 +463,12 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
             for rows in row_chunks(X.shape[0], 8 * widest, _CHUNK_MIB):
                 xb = to_tensor(X[rows], torch.float64, device)
                 out[rows] = self.module_(xb, params).cpu().numpy()
+        if not np.isfinite(out).all():
+            raise ValueError(
+                "The network's outputs on X are not finite (they overflow float64: "
+                f"X has values up to {float(np.abs(X).max()):.3g}). Scale X as it "
+                "was scaled for training (e.g. StandardScaler), or refit with a "
+                "smaller learning_rate_init if training diverged.")
         return out
 
     def max_learning_rate(self, X):

@@ -291,20 +291,38 @@ class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
                 "kernel between the test and the training samples, of shape "
                 f"(n_test, {self._solution.n_train}).") from None
 
+    def __sklearn_is_fitted__(self):
+        # fitted means solved: a fit that raised after validate_data leaves
+        # n_features_in_ behind, but no solution (NotFittedError, not an
+        # AttributeError, at predict)
+        return "_solution" in vars(self)
+
+    def _start_fit(self):
+        """Forget the previous solution: a fit that raises leaves no model."""
+        vars(self).pop("_solution", None)
+        self._check_finite_hyper()
+
     def _fit_targets(self, X, y, sample_weight, *, alpha):
         """Factor the Gram of X once and solve for targets y (n, k)."""
-        self._check_finite_hyper()
+        self._start_fit()
         solver = self._resolved_solver()
         dtype = self._work_dtype()
         n = X.shape[0]
         self._check_kernel_scale(X)
+        y_in = y
         sw = None
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64,
                                                 ensure_non_negative=True)
             sw = np.sqrt(sample_weight)
             y = y * sw[:, None]
-        y = np.asarray(y, dtype=dtype)
+        with np.errstate(over="ignore"):
+            y = np.asarray(y, dtype=dtype)
+        if not np.isfinite(y).all():  # finite on input: the cast overflowed
+            raise ValueError(
+                f"y has values up to {float(np.nanmax(np.abs(y_in))):.3g}, which "
+                f"overflow dtype={np.dtype(dtype).name!r} (max "
+                f"{np.finfo(dtype).max:.3g}); scale y or use dtype='float64'.")
         t = self.training_time
         if solver == "eigh":
             check_eigh_size(n)

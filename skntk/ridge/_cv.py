@@ -94,7 +94,7 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
         gets these scaled residuals (squared: w_i times the squared
         leave-one-out residual) and sqrt(w).
         """
-        self._check_finite_hyper()
+        self._start_fit()
         alphas = self._alpha_grid()
         times = self._time_grid()
         n = X.shape[0]

@@ -357,3 +357,16 @@ def test_predictions_agree_to_float64_rounding_however_rows_are_batched(dtype):
     scale = np.abs(whole).max()
     for other in (one_by_one, reversed_rows):
         assert np.abs(other - whole).max() <= 1e-14 * scale
+
+
+def test_outputs_that_overflow_are_an_error_not_inf():
+    """Found by the API fuzzer: SGD on inputs of 1e100 left finite parameters
+    whose outputs overflow float64; predict returned -inf."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((5, 2)) * 1e100, rng.standard_normal(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = TorchMLPRegressor((1,), optimizer="sgd", max_iter=1, dtype="float64",
+                                random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="not finite.*Scale X"):
+        est.predict(X)

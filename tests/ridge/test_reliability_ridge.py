@@ -283,3 +283,32 @@ def test_nystrom_clamps_n_components_with_a_warning():
     with pytest.warns(UserWarning, match="n_components"):
         clf.fit(StandardScaler().fit_transform(X0), LABELS)
     assert clf.n_components_ == 30
+
+
+# --------------------------------------------------------------------------- #
+# found by the API fuzzer (tests/test_fuzz.py)
+# --------------------------------------------------------------------------- #
+
+@pytest.mark.parametrize("cls", [NTKRegressor, NTKRegressorCV])
+def test_a_failed_fit_leaves_an_unfitted_model(cls):
+    """predict after a fit that raised is NotFittedError, not AttributeError,
+    also when an earlier fit had succeeded."""
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((12, 3)), rng.standard_normal(12)
+    est = cls(w_std=1.0).fit(X, y)
+    est.set_params(w_std=0.0)  # with b_std=0 the kernel is zero: refused after
+    with pytest.raises(ValueError):  # validate_data has reset n_features_in_
+        est.fit(X, y)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
+def test_float32_targets_that_overflow_are_refused():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 3))
+    y = np.full(10, 1e39)
+    with pytest.raises(ValueError, match="overflow dtype='float32'"):
+        NTKRegressor(dtype="float32").fit(X, y)
+    assert np.isfinite(NTKRegressor().fit(X, y).predict(X)).all()  # float64 fits
