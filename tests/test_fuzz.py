@@ -50,7 +50,6 @@ so that the CI profile passes and the entry can be deleted with the fix.
 
 import copy
 import inspect
-import math
 import os
 import re
 import warnings
