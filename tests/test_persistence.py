@@ -260,7 +260,7 @@ def _tensors(obj, seen=None):
 
 @pytest.mark.parametrize("name", ["TorchMLPClassifier", "TorchMLPRegressor"])
 def test_cuda_model_predicts_on_a_cpu_only_machine(fitted, name, tmp_path):
-    from skntk.nets._torch import DeviceWarning
+    from skntk.nets import DeviceWarning
 
     est = pickle.loads(pickle.dumps(fitted[name]))
     tensors = _tensors(est)

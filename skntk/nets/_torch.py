@@ -6,10 +6,8 @@ perceptron module (standard or NTK parameterization, picklable: no lambdas,
 top-level classes), numpy -> tensor conversion that never shares memory with
 the user's array, torch's thread count for small work, and the empirical NTK of
 a batch, used by the ``max_learning_rate`` diagnostic. Devices and dtypes are
-resolved by :mod:`skntk.utils.devices`; ``DeviceWarning`` and ``cuda_available``
-are re-exported here for the code that names them, but a test faking a machine
-without CUDA must patch ``skntk.utils.devices.cuda_available``, where the
-resolver looks the name up.
+resolved by :mod:`skntk.utils.devices` (a test faking a machine without CUDA
+patches ``skntk.utils.devices.cuda_available``, where the resolver looks it up).
 """
 
 import contextlib
@@ -19,8 +17,6 @@ import threading
 import numpy as np
 import torch
 from torch import nn
-
-from ..utils.devices import DeviceWarning, cuda_available  # noqa: F401 (re-exported)
 
 __all__ = ["MLP", "build_mlp", "empirical_ntk", "n_params", "single_thread_if",
            "to_tensor"]
