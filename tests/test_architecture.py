@@ -32,7 +32,7 @@ LAYERS = {
 # skntk/nets only inside functions, so that nothing `import skntk` loads
 # imports it
 TORCH_TWINS = {"kernels/torch_gram.py", "ridge/_device.py"}
-TORCH_LAZY = {"utils/devices.py", "empirical"}
+TORCH_LAZY = {"utils/devices.py", "utils/activations.py", "empirical"}
 MAX_LINES = 600
 # the package's version: every layer may read it (pickles record it)
 VERSION = "skntk._version"

@@ -8,8 +8,10 @@ resolver of ``device=`` parameters, with the one numpy-to-torch dtype map;
 :func:`~skntk.utils.memory.check_memory`, the memory budget
 (``SKNTK_MAX_MEMORY``) checked before a large allocation;
 ``compat``, the one module that imports scikit-learn's private names
-(parameter validation, ``_fit_context``).
+(parameter validation, ``_fit_context``); ``activations``, the one vocabulary of
+``activation=`` parameters (names, ``negative_slope``, user callables, their
+torch functions and derivatives).
 
 May import: the standard library, numpy and scikit-learn; torch only inside the
-functions of ``devices.py``. Nothing else in skntk.
+functions of ``devices.py`` and ``activations.py``. Nothing else in skntk.
 """
