@@ -78,20 +78,7 @@ LONG = os.environ.get("SKNTK_FUZZ") == "long"
 # with its fix.
 
 
-KNOWN = {
-    # TorchMLPRegressor(optimizer="sgd") with a step far above its stable
-    # learning rate (X of scale 1e9 where ints stand in for inf, or
-    # learning_rate_init=1.0 on a few rows): parameters that become inf/NaN
-    # are now a "Training diverged" ValueError, but a net still growing when
-    # max_iter ends predicts finite values of 1e35..1e259, whose R2 overflows
-    # to -inf in scikit-learn's score. A LearningRateWarning is issued at fit.
-    "nets: TorchMLPRegressor(optimizer='sgd') far above its stable step "
-    "predicts huge values": (
-        lambda case, stage: stage == "all" and case["cls"] == "TorchMLPRegressor"
-        and any(p["optimizer"] == "sgd" and (
-            case["x_values"] in ("huge", "inf") or p["learning_rate_init"] >= 1.0)
-            for p in (case["params"], case["params2"]))),
-}
+KNOWN = {}
 # --------------------------------------------------------------------------
 
 ALLOWED = (ValueError, TypeError, NotFittedError)

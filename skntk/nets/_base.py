@@ -33,6 +33,9 @@ __all__ = []
 # inference runs in float64 on chunks of rows x widest layer within this many
 # MiB (2**22 float64 entries)
 _CHUNK_MIB = 32
+# an epoch loss above the subclass's _loss_ceiling that has grown this many
+# times since the fit's first epoch is a divergence
+GROWTH = 1e3
 
 
 def _check_float32_range(X):
@@ -142,7 +145,11 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
     # -- hooks of the subclasses -------------------------------------------
     # _validate_xy(X, y, reset) -> X, y ; _encode(y, first_pass, classes) -> targets
     # (numpy, float (n, k) or int (n,)) ; _criterion(out, target) (mean loss) ;
-    # _row_losses(out, target) (n,) ; _val_score(module, X, y, sample_weight)
+    # _row_losses(out, target) (n,) ; _val_score(module, X, y, sample_weight) ;
+    # _loss_ceiling(targets) (a loss above which growth means divergence)
+
+    def _loss_ceiling(self, targets):
+        return math.inf
 
     def _architecture(self):
         return (_check_hidden_layer_sizes(self.hidden_layer_sizes), self.activation,
@@ -359,6 +366,10 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         if val is not None and np.isfinite(self.best_validation_score_):
             best_state = copy.deepcopy(module.state_dict())
         converged = False
+        # a loss far above the target's scale that keeps growing is a divergence
+        # (SGD above its stable step grows geometrically; left alone, the last
+        # steps reach outputs whose squares overflow scikit-learn's scores)
+        ceiling, first = self._loss_ceiling(Yt), len(self.loss_curve_)
         module.train()
         try:
             for _ in range(n_epochs):
@@ -386,8 +397,10 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                 self.n_iter_ += 1
                 self.t_ += n
                 self.loss_curve_.append(epoch_loss)
-                if not math.isfinite(epoch_loss):
-                    self._diverged(epoch_loss)
+                if not math.isfinite(epoch_loss) or (
+                        epoch_loss > ceiling
+                        and epoch_loss > GROWTH * self.loss_curve_[first]):
+                    self._diverged(epoch_loss, self.loss_curve_[first])
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{epoch_loss:.4g}")
@@ -431,7 +444,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                                    module.layers[0].weight.device))
         return out.double().cpu().numpy()
 
-    def _diverged(self, value):
+    def _diverged(self, value, first_loss=None):
+        # value: the non-finite or runaway loss of this epoch, or a description
         hint = ""
         if self.max_learning_rate_ is not None:
             hint = (f" learning_rate_init={self.learning_rate_init:g} vs "
@@ -439,6 +453,10 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                     "initialisation.")
         if isinstance(value, str):
             what = f"the network's parameters are {value} (epoch {self.n_iter_})"
+        elif math.isfinite(value):
+            what = (f"the loss of epoch {self.n_iter_} is {value:.3g}, "
+                    f"{value / first_loss:.3g} times its first epoch's and far "
+                    "above the targets' scale")
         else:
             what = f"the loss of epoch {self.n_iter_} is {value}"
         raise ValueError(

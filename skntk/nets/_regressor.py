@@ -208,6 +208,11 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     def _criterion(self, out, target):
         return torch.nn.functional.mse_loss(out, target)
 
+    def _loss_ceiling(self, targets):
+        # 1e12 times the loss of predicting 0 (at least 1e12): outputs a million
+        # times the targets' scale
+        return 1e12 * max(float((targets.double() ** 2).mean()), 1.0)
+
     def _row_losses(self, out, target):
         return ((out - target) ** 2).mean(dim=1)
 

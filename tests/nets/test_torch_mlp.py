@@ -322,6 +322,38 @@ def test_learning_rate_above_limit_warns_and_diverges_below_does_not():
     assert stable.loss_curve_[-1] < 0.1 * stable.loss_curve_[0]
 
 
+def test_finite_runaway_growth_is_a_divergence_not_a_model():
+    """SGD far above its stable step in float64: the loss grows geometrically
+    but stays finite for many epochs; a model left at max_iter would predict
+    values whose squares overflow R2. Fit refuses it as soon as the loss is
+    both 1e12 x the targets' scale and 1e3 x its first epoch's."""
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
+    est = TorchMLPRegressor((16,), optimizer="sgd", learning_rate_init=10.0,
+                            dtype="float64", max_iter=50, random_state=0, **_quiet())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LearningRateWarning)
+        with pytest.raises(ValueError, match=r"diverged.*times its first epoch's"
+                           r".*learning_rate_init"):
+            est.fit(X, y)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
+def test_large_but_falling_loss_is_not_a_divergence():
+    """Targets of scale 1e7: a loss of about 1e14, far above 1e12 in absolute
+    terms, is no divergence (the ceiling scales with the targets, and the loss
+    falls)."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((40, 3))
+    y = 1e7 * (X @ [1.0, -2.0, 0.5])
+    est = TorchMLPRegressor((16,), optimizer="adam", learning_rate_init=1e-2,
+                            dtype="float64", max_iter=5, random_state=0, **_quiet())
+    est.fit(X, y)
+    assert est.loss_curve_[-1] <= est.loss_curve_[0]
+    assert np.isfinite(est.score(X, y))
+
+
 def test_adam_does_not_compute_the_sgd_limit():
     X, y = make_blobs(40, random_state=0)
     est = TorchMLPClassifier((8,), max_iter=2, random_state=0, **_quiet()).fit(X, y)
