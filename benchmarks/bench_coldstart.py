@@ -1,0 +1,81 @@
+"""Cold start of the kernel engine: the first ``relu_kernel`` call of a process.
+
+Run from the repository root::
+
+    python benchmarks/bench_coldstart.py [--repeat K]
+
+Each measurement is a fresh Python subprocess that imports skntk and times its
+first ``relu_kernel`` call (100 rows, depth 3, float64, then float32) and,
+separately, ``import skntk``. Two situations:
+
+- empty numba cache (``NUMBA_CACHE_DIR`` set to a new empty folder): what a
+  user meets once per install; numba compiles the engine. Target <= 3 s for
+  the first call.
+- warm cache (the same folder, another process): every later process; numba
+  loads the compiled code.
+
+The recorded "ratio" is the time in seconds (the baseline is 1 s): a start-up
+time has no in-process baseline to compare with.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _results import record  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET_S = 3.0
+
+CHILD = r"""
+import json, time
+t0 = time.perf_counter()
+import numpy as np
+import skntk
+t1 = time.perf_counter()
+X = np.random.default_rng(0).standard_normal((100, 20))
+skntk.relu_kernel(X, depth=3)
+t2 = time.perf_counter()
+skntk.relu_kernel(X.astype(np.float32), depth=3)
+t3 = time.perf_counter()
+print(json.dumps(dict(imp=t1 - t0, f64=t2 - t1, f32=t3 - t2)))
+"""
+
+
+def child(cache_dir):
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    out = subprocess.run([sys.executable, "-c", CHILD], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="fresh caches measured (best of; default 2)")
+    args = parser.parse_args(argv)
+    cold, warm = [], []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="skntk-numba-") as d:
+            cold.append(child(d))
+            warm.append(child(d))
+    best = {k: min(r[k] for r in cold) for k in cold[0]}
+    best_warm = {k: min(r[k] for r in warm) for k in warm[0]}
+    print(f"{'':<22} {'import skntk':>12} {'1st call f64':>12} {'1st call f32':>12}")
+    for name, b in (("empty numba cache", best), ("warm numba cache", best_warm)):
+        print(f"{name:<22} {b['imp']:>12.2f} {b['f64']:>12.2f} {b['f32']:>12.2f}")
+    record("coldstart", "first relu_kernel call (f64), empty numba cache", best["f64"],
+           "1 s", 1.0, target=f"<= {TARGET_S:g}")
+    record("coldstart", "f64 then f32 first calls, empty numba cache",
+           best["f64"] + best["f32"], "1 s", 1.0)
+    record("coldstart", "first relu_kernel call (f64), warm numba cache",
+           best_warm["f64"], "1 s", 1.0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
