@@ -47,9 +47,15 @@ def ridge_instances():
 
 def mlp_instances():
     """The nets: the defaults, smaller (the checks fit a few hundred tiny
-    problems)."""
+    problems), and one with a user activation."""
+    import torch
+
+    from skntk.utils.activations import Activation
+
     fast = dict(hidden_layer_sizes=(32,), max_iter=100, learning_rate_init=0.01)
-    return [TorchMLPClassifier(**fast), TorchMLPRegressor(**fast)]
+    return [TorchMLPClassifier(**fast), TorchMLPRegressor(**fast),
+            # a callable activation as a parameter: clone, get/set_params, pickle
+            TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **fast)]
 
 
 def empirical_instances():
