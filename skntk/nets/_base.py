@@ -118,7 +118,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
 
     # TorchMLPRegressor's signature (TorchMLPClassifier's differs in its loss)
     def __init__(self, hidden_layer_sizes=(100,), *, activation="relu",
-                 negative_slope=None, parameterization="standard", init="normal", w_std=1.0, b_std=0.0,
+                 negative_slope=None, parameterization="standard", init="normal",
+                 w_std=1.0, b_std=0.0,
                  loss="mse", optimizer="adam", learning_rate_init=0.001,
                  batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
@@ -233,7 +234,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         if first_pass:
             module = build_mlp(
                 X.shape[1], hidden, self._n_output_units(targets),
-                activation=self._architecture()[1], parameterization=self.parameterization,
+                activation=self._architecture()[1],
+                parameterization=self.parameterization,
                 init=self.init, w_std=float(self.w_std), b_std=float(self.b_std),
                 generator=generator, dtype=dtype)
             self._arch_ = self._architecture()

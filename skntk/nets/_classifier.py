@@ -210,7 +210,8 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), *, activation="relu",
-                 negative_slope=None, parameterization="standard", init="normal", w_std=1.0, b_std=0.0,
+                 negative_slope=None, parameterization="standard", init="normal",
+                 w_std=1.0, b_std=0.0,
                  loss="cross_entropy", optimizer="adam", learning_rate_init=0.001,
                  batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,

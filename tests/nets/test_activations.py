@@ -140,9 +140,10 @@ def test_derivative_given_with_the_callable_is_the_one_trained_with():
               learning_rate_init=0.5, max_iter=5, dtype="float64", random_state=0,
               n_iter_no_change=np.inf)
     plain = TorchMLPRegressor(activation=torch.sin, **kw).fit(X, y)
-    given = TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **kw).fit(X, y)
-    wrong = TorchMLPRegressor(activation=Activation(torch.sin, lambda x: 2 * torch.cos(x)),
-                              **kw).fit(X, y)
+    given = TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **kw)
+    given.fit(X, y)
+    wrong = TorchMLPRegressor(
+        activation=Activation(torch.sin, lambda x: 2 * torch.cos(x)), **kw).fit(X, y)
     np.testing.assert_allclose(given.predict(X), plain.predict(X), rtol=1e-10,
                                atol=1e-12)
     assert np.abs(wrong.predict(X) - plain.predict(X)).max() > 1e-3
