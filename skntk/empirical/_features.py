@@ -25,10 +25,11 @@ from ._checks import (
     encode_target,
 )
 from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
+from ._params import LAYERS as _LAYERS
+from ._params import check_layers, draw_params
 
 __all__ = ["EmpiricalNTKFeatures"]
 
-_LAYERS = ("W", "V", "u")
 _FLOATS = [np.float64, np.float32]
 
 
@@ -216,29 +217,6 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
         self.working_memory = working_memory
 
     # ------------------------------------------------------------------ checks
-    def _check_layers(self):
-        layers = (self.layers,) if isinstance(self.layers, str) else tuple(self.layers)
-        unknown = [name for name in layers if name not in _LAYERS]
-        if unknown or not layers or len(set(layers)) != len(layers):
-            raise ValueError(
-                f"layers={self.layers!r} must be a non-empty selection without repeats "
-                f"of the layers {_LAYERS}; got unknown {unknown}"
-                if unknown else
-                f"layers={self.layers!r} must be a non-empty selection without repeats "
-                f"of the layers {_LAYERS}."
-            )
-        return tuple(name for name in _LAYERS if name in layers)
-
-    def _check_hidden(self):
-        sizes = tuple(self.hidden_layer_sizes)
-        if len(sizes) != 2 or not all(
-                isinstance(m, Integral) and not isinstance(m, bool) and m >= 1
-                for m in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must be two positive ints (m1, m2), the widths of "
-                f"the net's two hidden layers; got {self.hidden_layer_sizes!r}.")
-        return int(sizes[0]), int(sizes[1])
-
     def _check_device(self):
         """None for the numpy path (device="cpu"), else the torch device."""
         if str(self.device) == "cpu":
@@ -247,9 +225,6 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
 
         return resolve_device(self.device)
 
-    def _shapes(self, d):
-        m1, m2 = self._check_hidden()
-        return {"W": (m1, d), "V": (m2, m1), "u": (m2,)}
 
     def _scales(self):
         if self.parameterization == "standard":
@@ -257,32 +232,6 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
         (m1, d), (m2, _) = self.W_.shape, self.V_.shape
         return (1 / math.sqrt(d), 1 / math.sqrt(m1), 1 / math.sqrt(m2))
 
-    def _init_params(self, d, rng):
-        shapes = self._shapes(d)
-        given = {} if self.init_params is None else self.init_params
-        unknown = sorted(set(given) - set(_LAYERS), key=str)
-        if unknown:
-            raise ValueError(
-                f"init_params has unknown keys {unknown}; the layers are {_LAYERS}.")
-        params = {}
-        for name, shape in shapes.items():
-            if name in given:
-                arr = np.array(given[name], dtype=np.float64, copy=True)
-                if name == "u" and arr.shape == shape + (1,):
-                    arr = arr.reshape(shape)
-                if arr.shape != shape:
-                    raise ValueError(
-                        f"init_params[{name!r}] has shape {arr.shape}; expected "
-                        f"{shape} for hidden_layer_sizes={self.hidden_layer_sizes!r} "
-                        f"and {d} input features.")
-                if not np.all(np.isfinite(arr)):
-                    raise ValueError(f"init_params[{name!r}] contains NaN or inf.")
-            else:
-                arr = rng.standard_normal(shape)
-                if self.parameterization == "standard":
-                    arr /= np.sqrt(shape[-1])
-            params[name] = arr
-        return params
 
     # ------------------------------------------------------------------ fit
     @fit_context(prefer_skip_nested_validation=True)
@@ -310,7 +259,7 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
             raise
 
     def _fit(self, X, y):
-        layers = self._check_layers()
+        layers = check_layers(self)
         self._check_device()
         if self.train_steps > 0:
             if y is None:
@@ -323,7 +272,7 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
             X = validate_data(self, X, dtype=_FLOATS)
         d = X.shape[1]
         rng = check_random_state(self.random_state)
-        params = self._init_params(d, rng)
+        params = draw_params(self, d, rng)
         self.W_, self.V_, self.u_ = params["W"], params["V"], params["u"]
 
         sizes = {"W": self.W_.size, "V": self.V_.size, "u": self.u_.size}
