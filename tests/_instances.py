@@ -59,7 +59,8 @@ def mlp_instances():
 
 
 def empirical_instances():
-    """The default, small nets, a sketched one and a trained one."""
+    """The default, small nets, a sketched one, a trained one and a trained
+    one with another activation."""
     return [
         EmpiricalNTKFeatures(),
         EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10)),
@@ -67,6 +68,8 @@ def empirical_instances():
                              parameterization="standard"),
         EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10), layers=("V", "u"),
                              train_steps=3),
+        EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10), activation="leaky_relu",
+                             negative_slope=0.1, train_steps=2),
     ]
 
 
