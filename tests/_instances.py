@@ -47,13 +47,20 @@ def ridge_instances():
 
 def mlp_instances():
     """The nets: the defaults, smaller (the checks fit a few hundred tiny
-    problems)."""
+    problems), and one with a user activation."""
+    import torch
+
+    from skntk.utils.activations import Activation
+
     fast = dict(hidden_layer_sizes=(32,), max_iter=100, learning_rate_init=0.01)
-    return [TorchMLPClassifier(**fast), TorchMLPRegressor(**fast)]
+    return [TorchMLPClassifier(**fast), TorchMLPRegressor(**fast),
+            # a callable activation as a parameter: clone, get/set_params, pickle
+            TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **fast)]
 
 
 def empirical_instances():
-    """The default, small nets, a sketched one and a trained one."""
+    """The default, small nets, a sketched one, a trained one and a trained
+    one with another activation."""
     return [
         EmpiricalNTKFeatures(),
         EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10)),
@@ -61,6 +68,8 @@ def empirical_instances():
                              parameterization="standard"),
         EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10), layers=("V", "u"),
                              train_steps=3),
+        EmpiricalNTKFeatures(hidden_layer_sizes=(12, 10), activation="leaky_relu",
+                             negative_slope=0.1, train_steps=2),
     ]
 
 

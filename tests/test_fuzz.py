@@ -125,7 +125,8 @@ def _ridge_cv_params(cls):
 def _mlp_params(cls):
     return st.fixed_dictionaries({
         "hidden_layer_sizes": st.sampled_from([(1,), (4,), (3, 2)]),
-        "activation": st.sampled_from(["relu", "tanh", "logistic", "identity"]),
+        "activation": st.sampled_from(["relu", "tanh", "logistic", "identity", "erf",
+                                       "gelu", "leaky_relu", "abs"]),
         "parameterization": st.sampled_from(["standard", "ntk"]),
         "optimizer": st.sampled_from(["sgd", "adam"]),
         "learning_rate_init": st.sampled_from([1e-3, 1.0]),

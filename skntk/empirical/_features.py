@@ -1,4 +1,4 @@
-"""EmpiricalNTKFeatures: per-layer gradients of a three-layer ReLU net, in closed form.
+"""EmpiricalNTKFeatures: per-layer gradients of a three-layer net, in closed form.
 
 The estimator: parameters, checks, training, batching and the numpy / torch
 backends. The closed-form forward and backward pass it runs on every batch of
@@ -15,6 +15,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.activations import (
+    NAMES,
+    Activation,
+    ActivationSpec,
+    check_activation,
+    check_elementwise,
+)
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, StrOptions, check_feature_names_in, fit_context
 from ..utils.versions import VersionedStateMixin
@@ -25,10 +32,11 @@ from ._checks import (
     encode_target,
 )
 from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
+from ._params import LAYERS as _LAYERS
+from ._params import check_layers, draw_params
 
 __all__ = ["EmpiricalNTKFeatures"]
 
-_LAYERS = ("W", "V", "u")
 _FLOATS = [np.float64, np.float32]
 
 
@@ -37,9 +45,10 @@ def _same(a):
 
 
 class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator):
-    """Per-layer gradient features df/dθ of a three-layer ReLU net (empirical NTK).
+    """Per-layer gradient features df/dθ of a three-layer net (empirical NTK).
 
-    The net is ``f(x) = s3 u' relu(s2 V relu(s1 W x))`` with ``W`` of shape
+    The net is ``f(x) = s3 u' phi(s2 V phi(s1 W x))`` (``phi`` the
+    ``activation``, ReLU by default) with ``W`` of shape
     ``(m1, d)``, ``V`` of shape ``(m2, m1)``, ``u`` of shape ``(m2,)`` and no
     biases, as in the seed notebook "Learning Using NTK v2.0". ``transform`` maps
     each row ``x`` to the concatenated gradients ``df/dW``, ``df/dV``, ``df/du``
@@ -58,11 +67,29 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
     layers : tuple of {"W", "V", "u"} or str, default=("W", "V", "u")
         The layers whose gradients are returned, always in the order W, V, u.
 
+    activation : str, callable or Activation, default="relu"
+        The net's ``phi``, the vocabulary of every ``activation=`` in skntk:
+        "relu", "tanh", "logistic", "identity", "erf", "gelu" (exact,
+        ``x Phi(x)``), "leaky_relu" (slope ``negative_slope`` below 0) or
+        "abs"; or an elementwise function of a torch tensor, its derivative
+        by torch autograd, or a :class:`skntk.utils.activations.Activation`
+        with its derivative. The gradients stay in closed form, with
+        ``phi'`` in place of ReLU's 0/1 mask (torch's convention at a kink:
+        ``relu'(0) = abs'(0) = 0``). A callable runs through torch (a
+        zero-copy view on ``device="cpu"``), is checked in ``fit``
+        (elementwise, finite on [-10, 10]), and pickles only if importable
+        (a module-level ``def``, ``torch.sin``), not a lambda.
+
+    negative_slope : float, default=None
+        The slope of "leaky_relu" for negative inputs (None: 0.01). Any other
+        activation refuses a value.
+
     parameterization : {"ntk", "standard"}, default="ntk"
         ``"ntk"``: ``s1 = 1/sqrt(d)``, ``s2 = 1/sqrt(m1)``, ``s3 = 1/sqrt(m2)`` and
         parameters drawn from N(0, 1) (neural-tangents' default); as the widths
-        grow, the features' Gram tends to the analytic
-        ``ReluNTK(depth=2)`` (layers W, V, u). ``"standard"``: all ``s = 1`` and
+        grow, the features' Gram tends to the analytic NTK of depth 2 with
+        ``w_std=1`` and ``b_std=0`` for the activation (layers W, V, u):
+        ``ReluNTK(depth=2)`` for ReLU. ``"standard"``: all ``s = 1`` and
         parameters drawn from N(0, 1 / fan_in) (the seed notebook).
 
     init_params : dict or None, default=None
@@ -188,6 +215,8 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
     _parameter_constraints = {
         "hidden_layer_sizes": [tuple, list],
         "layers": [tuple, list, StrOptions(set(_LAYERS))],
+        "activation": [StrOptions(set(NAMES)), callable, Activation],
+        "negative_slope": [Real, None],
         "parameterization": [StrOptions({"ntk", "standard"})],
         "init_params": [dict, None],
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
@@ -200,11 +229,14 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
     }
 
     def __init__(self, hidden_layer_sizes=(100, 100), *, layers=_LAYERS,
-                 parameterization="ntk", init_params=None, n_components=None,
+                 activation="relu", negative_slope=None, parameterization="ntk",
+                 init_params=None, n_components=None,
                  train_steps=0, loss="squared_error", learning_rate=1.0,
                  random_state=None, device="cpu", working_memory=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.layers = layers
+        self.activation = activation
+        self.negative_slope = negative_slope
         self.parameterization = parameterization
         self.init_params = init_params
         self.n_components = n_components
@@ -216,29 +248,6 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
         self.working_memory = working_memory
 
     # ------------------------------------------------------------------ checks
-    def _check_layers(self):
-        layers = (self.layers,) if isinstance(self.layers, str) else tuple(self.layers)
-        unknown = [name for name in layers if name not in _LAYERS]
-        if unknown or not layers or len(set(layers)) != len(layers):
-            raise ValueError(
-                f"layers={self.layers!r} must be a non-empty selection without repeats "
-                f"of the layers {_LAYERS}; got unknown {unknown}"
-                if unknown else
-                f"layers={self.layers!r} must be a non-empty selection without repeats "
-                f"of the layers {_LAYERS}."
-            )
-        return tuple(name for name in _LAYERS if name in layers)
-
-    def _check_hidden(self):
-        sizes = tuple(self.hidden_layer_sizes)
-        if len(sizes) != 2 or not all(
-                isinstance(m, Integral) and not isinstance(m, bool) and m >= 1
-                for m in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must be two positive ints (m1, m2), the widths of "
-                f"the net's two hidden layers; got {self.hidden_layer_sizes!r}.")
-        return int(sizes[0]), int(sizes[1])
-
     def _check_device(self):
         """None for the numpy path (device="cpu"), else the torch device."""
         if str(self.device) == "cpu":
@@ -247,9 +256,6 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
 
         return resolve_device(self.device)
 
-    def _shapes(self, d):
-        m1, m2 = self._check_hidden()
-        return {"W": (m1, d), "V": (m2, m1), "u": (m2,)}
 
     def _scales(self):
         if self.parameterization == "standard":
@@ -257,32 +263,6 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
         (m1, d), (m2, _) = self.W_.shape, self.V_.shape
         return (1 / math.sqrt(d), 1 / math.sqrt(m1), 1 / math.sqrt(m2))
 
-    def _init_params(self, d, rng):
-        shapes = self._shapes(d)
-        given = {} if self.init_params is None else self.init_params
-        unknown = sorted(set(given) - set(_LAYERS), key=str)
-        if unknown:
-            raise ValueError(
-                f"init_params has unknown keys {unknown}; the layers are {_LAYERS}.")
-        params = {}
-        for name, shape in shapes.items():
-            if name in given:
-                arr = np.array(given[name], dtype=np.float64, copy=True)
-                if name == "u" and arr.shape == shape + (1,):
-                    arr = arr.reshape(shape)
-                if arr.shape != shape:
-                    raise ValueError(
-                        f"init_params[{name!r}] has shape {arr.shape}; expected "
-                        f"{shape} for hidden_layer_sizes={self.hidden_layer_sizes!r} "
-                        f"and {d} input features.")
-                if not np.all(np.isfinite(arr)):
-                    raise ValueError(f"init_params[{name!r}] contains NaN or inf.")
-            else:
-                arr = rng.standard_normal(shape)
-                if self.parameterization == "standard":
-                    arr /= np.sqrt(shape[-1])
-            params[name] = arr
-        return params
 
     # ------------------------------------------------------------------ fit
     @fit_context(prefer_skip_nested_validation=True)
@@ -310,7 +290,10 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
             raise
 
     def _fit(self, X, y):
-        layers = self._check_layers()
+        layers = check_layers(self)
+        # the activation of the fitted net (set_params after fit changes nothing)
+        self._activation = check_elementwise(
+            check_activation(self.activation, self.negative_slope))
         self._check_device()
         if self.train_steps > 0:
             if y is None:
@@ -323,7 +306,7 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
             X = validate_data(self, X, dtype=_FLOATS)
         d = X.shape[1]
         rng = check_random_state(self.random_state)
-        params = self._init_params(d, rng)
+        params = draw_params(self, d, rng)
         self.W_, self.V_, self.u_ = params["W"], params["V"], params["u"]
 
         sizes = {"W": self.W_.size, "V": self.V_.size, "u": self.u_.size}
@@ -363,7 +346,10 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
         """Parameters, scales and sketch in the working dtype (and backend)."""
         scales = self._scales()
         conv = (lambda a: a.astype(dtype, copy=False)) if to is None else to
+        # fitted before activations were a parameter: ReLU
+        spec = getattr(self, "_activation", None) or ActivationSpec("relu")
         return {
+            "activation": ops.activation(spec),
             "W": conv(self.W_), "V": conv(self.V_),
             "u_s3": conv(self.u_ * scales[2] if scales[2] != 1.0 else self.u_),
             "scales": scales,

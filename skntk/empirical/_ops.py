@@ -1,12 +1,17 @@
 """The closed-form forward and backward pass of EmpiricalNTKFeatures' net.
 
-For ``f(x) = s3 u' relu(s2 V relu(s1 W x))`` (``s1 = 1/sqrt(d)``, ``s2 = 1/sqrt(m1)``,
+For ``f(x) = s3 u' phi(s2 V phi(s1 W x))`` (``s1 = 1/sqrt(d)``, ``s2 = 1/sqrt(m1)``,
 ``s3 = 1/sqrt(m2)`` in NTK parameterization, all 1 in standard parameterization),
-with ``h1 = relu(s1 W x)``, ``h2 = relu(s2 V h1)``::
+with ``h1 = phi(a1)``, ``a1 = s1 W x``, ``h2 = phi(a2)``, ``a2 = s2 V h1``::
 
     df/du = s3 h2
-    df/dV = s2 delta2 h1'     delta2 = df/da2 = s3 u * relu'(a2)
-    df/dW = s1 delta1 x'      delta1 = df/da1 = s2 (V' delta2) * relu'(a1)
+    df/dV = s2 delta2 h1'     delta2 = df/da2 = s3 u * phi'(a2)
+    df/dW = s1 delta1 x'      delta1 = df/da1 = s2 (V' delta2) * phi'(a1)
+
+``phi`` and ``phi'`` are ``P["activation"]``, from :meth:`_NumpyOps.activation`
+(:func:`skntk.empirical._activation.numpy_pair`) or :meth:`_TorchOps.activation`
+(:func:`skntk.utils.activations.torch_pair`); ``phi'(a)`` is an array of the
+computation dtype (ReLU: ``(a > 0)`` cast to float).
 
 Rows of a batch are handled together: two GEMMs forward, one back, then each
 outer-product block is written once, in place, into the output. The empirical NTK
@@ -20,10 +25,15 @@ The same closed forms run on numpy arrays (:class:`_NumpyOps`) and torch tensors
 
 import numpy as np
 
+from ..utils.activations import torch_pair
+from ._activation import numpy_pair
+
 __all__ = ["_NumpyOps", "_TorchOps", "_backprop", "_fill", "_gram_factors"]
 
 
 class _NumpyOps:
+    activation = staticmethod(numpy_pair)
+
     @staticmethod
     def relu_(A):
         return np.maximum(A, 0, out=A)
@@ -55,6 +65,8 @@ def torch_mul(a, b, out):
 
 
 class _TorchOps:
+    activation = staticmethod(torch_pair)
+
     @staticmethod
     def relu_(A):
         return A.clamp_(min=0)
@@ -84,21 +96,22 @@ def _backprop(Xb, P, ops):
     are ``D1 (x) Xs``, ``D2 (x) H1s`` and ``H2s``.
     """
     s1, s2, s3 = P["scales"]
+    phi_, dphi = P["activation"]  # phi_ may overwrite its argument: dphi first
     A1 = Xb @ P["W"].T
     if s1 != 1.0:
         A1 *= s1
-    mask1 = A1 > 0
-    H1 = ops.relu_(A1)
+    deriv1 = dphi(A1)  # phi'(a1), floats of the computation dtype
+    H1 = phi_(A1)
     A2 = H1 @ P["V"].T
     if s2 != 1.0:
         A2 *= s2
-    mask2 = A2 > 0
-    H2 = ops.relu_(A2)
-    D2 = mask2 * P["u_s3"]
+    deriv2 = dphi(A2)
+    H2 = phi_(A2)
+    D2 = deriv2 * P["u_s3"]
     D1 = D2 @ P["V"]
     if s2 != 1.0:
         D1 *= s2
-    D1 *= mask1
+    D1 *= deriv1
     Xs = Xb * s1 if s1 != 1.0 else Xb
     H1s = H1 * s2 if s2 != 1.0 else H1
     H2s = H2 * s3 if s3 != 1.0 else H2

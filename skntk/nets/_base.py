@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.activations import NAMES, Activation, check_activation, check_elementwise
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, Options, StrOptions, fit_context
 from ..utils.devices import resolve_device, torch_dtype
@@ -29,6 +30,11 @@ from ._stopping import check_weights, update_no_improvement, validation_split
 from ._torch import SMALL_WORK, build_mlp, n_params, single_thread_if, to_tensor
 
 __all__ = []
+
+# the parameters whose values _architecture() holds, in its order
+# (negative_slope is held with activation, in its ActivationSpec)
+_ARCHITECTURE = ("hidden_layer_sizes", "activation", "parameterization", "init",
+                 "w_std", "b_std")
 
 # inference runs in float64 on chunks of rows x widest layer within this many
 # MiB (2**22 float64 entries)
@@ -89,7 +95,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like",
                                Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"relu", "tanh", "logistic", "identity"})],
+        "activation": [StrOptions(set(NAMES)), callable, Activation],
+        "negative_slope": [Real, None],
         "parameterization": [StrOptions({"standard", "ntk"})],
         "init": [StrOptions({"normal", "xavier_normal"})],
         "w_std": [Interval(Real, 0, None, closed="left")],
@@ -114,7 +121,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
 
     # TorchMLPRegressor's signature (TorchMLPClassifier's differs in its loss)
     def __init__(self, hidden_layer_sizes=(100,), *, activation="relu",
-                 parameterization="standard", init="normal", w_std=1.0, b_std=0.0,
+                 negative_slope=None, parameterization="standard", init="normal",
+                 w_std=1.0, b_std=0.0,
                  loss="mse", optimizer="adam", learning_rate_init=0.001,
                  batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
@@ -122,6 +130,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                  verbose=0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.negative_slope = negative_slope
         self.parameterization = parameterization
         self.init = init
         self.w_std = w_std
@@ -152,11 +161,25 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         return math.inf
 
     def _architecture(self):
-        return (_check_hidden_layer_sizes(self.hidden_layer_sizes), self.activation,
+        return (_check_hidden_layer_sizes(self.hidden_layer_sizes),
+                check_activation(self.activation, self.negative_slope),
                 self.parameterization, self.init, float(self.w_std), float(self.b_std))
+
+    def _changed_architecture(self):
+        """The architecture parameters changed since ``module_`` was built."""
+        old, new = self._arch_, self._architecture()
+        if isinstance(old[1], str):  # pickled before activations had specs
+            old = (old[0], check_activation(old[1]), *old[2:])
+        changed = [name for name, a, b in zip(_ARCHITECTURE, old, new) if a != b]
+        if "activation" in changed and (old[1].name, old[1].function,
+                                        old[1].derivative) == (
+                new[1].name, new[1].function, new[1].derivative):
+            changed[changed.index("activation")] = "negative_slope"
+        return changed
 
     def _check_params(self):
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check_elementwise(check_activation(self.activation, self.negative_slope))
         if self.parameterization == "ntk" and self.init != "normal":
             raise ValueError(
                 f"init={self.init!r} applies to parameterization='standard' only; "
@@ -200,12 +223,14 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         sample_weight = check_weights(sample_weight, X)
         targets = self._encode(y, first_pass=first_pass, classes=classes,
                                incremental=incremental)
-        if not first_pass and self._arch_ != self._architecture():
+        changed = [] if first_pass else self._changed_architecture()
+        if changed:
             raise ValueError(
-                "The network's architecture parameters (hidden_layer_sizes, "
-                "activation, parameterization, init, w_std, b_std) changed since "
-                "module_ was built; continuing training (warm_start=True or "
-                "partial_fit) needs the same ones. Set warm_start=False to start anew.")
+                f"{', '.join(changed)} changed since module_ was built (the "
+                "network's architecture parameters hidden_layer_sizes, activation, "
+                "negative_slope, parameterization, init, w_std and b_std must stay "
+                "the same to continue training with warm_start=True or "
+                "partial_fit). Set warm_start=False to start anew.")
         dtype = torch_dtype(self.dtype)
         if dtype == torch.float32:
             _check_float32_range(X)
@@ -216,7 +241,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         if first_pass:
             module = build_mlp(
                 X.shape[1], hidden, self._n_output_units(targets),
-                activation=self.activation, parameterization=self.parameterization,
+                activation=self._architecture()[1],
+                parameterization=self.parameterization,
                 init=self.init, w_std=float(self.w_std), b_std=float(self.b_std),
                 generator=generator, dtype=dtype)
             self._arch_ = self._architecture()

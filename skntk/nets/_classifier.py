@@ -29,16 +29,34 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
     hidden_layer_sizes : tuple of int, default=(100,)
         Width of each hidden layer; ``()`` is a linear model. An int ``m``
         means ``(m,)``.
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Activation of the hidden layers. The analytic kernels of
-        :func:`skntk.relu_kernel` are those of "relu".
+    activation : str, callable or Activation, default="relu"
+        Activation of the hidden layers, the vocabulary of every
+        ``activation=`` in skntk: "relu", "tanh", "logistic", "identity"
+        (scikit-learn's names), "erf", "gelu" (exact, ``x Phi(x)``),
+        "leaky_relu" (slope ``negative_slope`` below 0) or "abs"; or an
+        elementwise function of a torch tensor (e.g. ``torch.sin``), trained
+        through torch autograd, or a
+        :class:`skntk.utils.activations.Activation` giving it with its
+        derivative (then back-propagation uses that derivative). A callable
+        is checked in ``fit`` (elementwise, finite on [-10, 10]). The
+        analytic kernels of :func:`skntk.relu_kernel` are those of "relu".
+        A fitted estimator pickles with a named activation or an importable
+        function (a module-level ``def``, ``torch.sin``); a lambda or a local
+        function pickles only with cloudpickle (as joblib's parallel
+        backends use), not with :mod:`pickle`.
+    negative_slope : float, default=None
+        The slope of "leaky_relu" for negative inputs (None: 0.01, torch's
+        default). Any other activation refuses a value.
     parameterization : {"standard", "ntk"}, default="standard"
         "ntk": neural-tangents' ``stax.Dense`` in NTK parameterization, every
         layer ``h = (w_std / sqrt(fan_in)) W a + b_std b`` with ``W, b`` drawn
         from N(0, 1); with ``hidden_layer_sizes=(m,) * L`` and ReLU this is the
         network whose infinite-width NTK is
         ``relu_kernel(X, Y, depth=L, w_std=w_std, b_std=b_std)``, and a wide one
-        trained by SGD with small steps follows that kernel's gradient flow.
+        trained by SGD with small steps follows that kernel's gradient flow;
+        with any ``activation`` it is neural-tangents'
+        ``stax.serial(*[Dense(m, w_std, b_std), act] * L, Dense(k, w_std,
+        b_std))``, the convention of skntk's kernels.
         "standard": ``h = W a + b`` (torch's ``nn.Linear``) initialised by
         ``init``.
     init : {"normal", "xavier_normal"}, default="normal"
@@ -192,14 +210,15 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), *, activation="relu",
-                 parameterization="standard", init="normal", w_std=1.0, b_std=0.0,
+                 negative_slope=None, parameterization="standard", init="normal",
+                 w_std=1.0, b_std=0.0,
                  loss="cross_entropy", optimizer="adam", learning_rate_init=0.001,
                  batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  warm_start=False, random_state=None, device="cpu", dtype="float32",
                  verbose=0):
         super().__init__(
-            hidden_layer_sizes, activation=activation,
+            hidden_layer_sizes, activation=activation, negative_slope=negative_slope,
             parameterization=parameterization, init=init, w_std=w_std, b_std=b_std,
             loss=loss, optimizer=optimizer, learning_rate_init=learning_rate_init,
             batch_size=batch_size, max_iter=max_iter, shuffle=shuffle,

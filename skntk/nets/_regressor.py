@@ -31,16 +31,34 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     hidden_layer_sizes : tuple of int, default=(100,)
         Width of each hidden layer; ``()`` is a linear model. An int ``m``
         means ``(m,)``.
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Activation of the hidden layers. The analytic kernels of
-        :func:`skntk.relu_kernel` are those of "relu".
+    activation : str, callable or Activation, default="relu"
+        Activation of the hidden layers, the vocabulary of every
+        ``activation=`` in skntk: "relu", "tanh", "logistic", "identity"
+        (scikit-learn's names), "erf", "gelu" (exact, ``x Phi(x)``),
+        "leaky_relu" (slope ``negative_slope`` below 0) or "abs"; or an
+        elementwise function of a torch tensor (e.g. ``torch.sin``), trained
+        through torch autograd, or a
+        :class:`skntk.utils.activations.Activation` giving it with its
+        derivative (then back-propagation uses that derivative). A callable
+        is checked in ``fit`` (elementwise, finite on [-10, 10]). The
+        analytic kernels of :func:`skntk.relu_kernel` are those of "relu".
+        A fitted estimator pickles with a named activation or an importable
+        function (a module-level ``def``, ``torch.sin``); a lambda or a local
+        function pickles only with cloudpickle (as joblib's parallel
+        backends use), not with :mod:`pickle`.
+    negative_slope : float, default=None
+        The slope of "leaky_relu" for negative inputs (None: 0.01, torch's
+        default). Any other activation refuses a value.
     parameterization : {"standard", "ntk"}, default="standard"
         "ntk": neural-tangents' ``stax.Dense`` in NTK parameterization, every
         layer ``h = (w_std / sqrt(fan_in)) W a + b_std b`` with ``W, b`` drawn
         from N(0, 1); with ``hidden_layer_sizes=(m,) * L`` and ReLU this is the
         network whose infinite-width NTK is
         ``relu_kernel(X, Y, depth=L, w_std=w_std, b_std=b_std)``, and a wide one
-        trained by SGD with small steps follows that kernel's gradient flow.
+        trained by SGD with small steps follows that kernel's gradient flow;
+        with any ``activation`` it is neural-tangents'
+        ``stax.serial(*[Dense(m, w_std, b_std), act] * L, Dense(k, w_std,
+        b_std))``, the convention of skntk's kernels.
         "standard": ``h = W a + b`` (torch's ``nn.Linear``) initialised by
         ``init``.
     init : {"normal", "xavier_normal"}, default="normal"

@@ -18,8 +18,10 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MLP", "build_mlp", "empirical_ntk", "n_params", "single_thread_if",
-           "to_tensor"]
+from ..utils.activations import ActivationSpec, check_activation, torch_pair
+
+__all__ = ["MLP", "activation_function", "build_mlp", "empirical_ntk", "n_params",
+           "single_thread_if", "to_tensor"]
 
 
 # Below this many multiply-adds per step (rows x parameters), torch's intra-op
@@ -94,27 +96,73 @@ class Dense(nn.Module):
                 f"w_scale={self.w_scale:.4g}, b_scale={self.b_scale:.4g}")
 
 
-_ACTIVATIONS = {
-    "relu": torch.relu,
-    "tanh": torch.tanh,
-    "logistic": torch.sigmoid,
-    "identity": None,
-}
+class _WithDerivative(torch.autograd.Function):
+    """phi(x) whose backward pass multiplies by the user's derivative dphi(x)
+    (a callable activation given with its derivative: training follows the
+    same derivative as the diagnostics and the kernel)."""
+
+    @staticmethod
+    def forward(ctx, x, phi, dphi):
+        ctx.save_for_backward(x)
+        ctx.dphi = dphi
+        return phi(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.dphi(x), None, None
+
+
+def activation_function(spec):
+    """The hidden layers' activation of ``spec`` as a torch function of a
+    tensor; ``None`` for the identity (no operation). Named activations use
+    torch's own functions (and their autograd derivatives, which equal
+    :func:`~skntk.utils.activations.torch_pair`'s closed forms, kinks included);
+    a callable with a derivative back-propagates through that derivative."""
+    if spec.name == "identity":
+        return None
+    phi, dphi = torch_pair(spec)
+    if spec.name == "callable" and spec.derivative is not None:
+        return lambda x: _WithDerivative.apply(x, phi, dphi)
+    return phi
 
 
 class MLP(nn.Module):
-    """[Dense, activation] * len(hidden) + Dense, outputs of shape (n, n_outputs)."""
+    """[Dense, activation] * len(hidden) + Dense, outputs of shape (n, n_outputs).
+
+    ``activation`` is an :class:`~skntk.utils.activations.ActivationSpec` (a
+    name is accepted too, as modules pickled before the spec existed hold);
+    its torch function is built on first use and never pickled.
+    """
 
     def __init__(self, layers, activation):
         super().__init__()
         self.layers = nn.ModuleList(layers)
         self.activation = activation
+        self._act_fn = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_act_fn"] = None  # a closure: rebuilt from the spec on first use
+        return state
+
+    @property
+    def spec(self):
+        """The activation as an ActivationSpec."""
+        act = self.activation
+        return act if isinstance(act, ActivationSpec) else check_activation(act)
+
+    def act(self):
+        """The hidden layers' activation (a torch function, None: identity)."""
+        if getattr(self, "_act_fn", None) is None:
+            self._act_fn = (activation_function(self.spec),)
+        return self._act_fn[0]
 
     def forward(self, x, params=None, return_preactivations=False):
         """The outputs, shape (n, n_outputs). ``params``: a list of (weight,
         bias) used instead of the stored parameters (e.g. float64 copies for
         inference, leaving the module untouched)."""
-        act = _ACTIVATIONS[self.activation]
+        act = self.act()
         pre = []
         last = len(self.layers) - 1
         for k, layer in enumerate(self.layers):
@@ -185,7 +233,7 @@ def empirical_ntk(module, X):
         params = module.cast_params(torch.float64, X.device)
         out, pre = module(X, params, return_preactivations=True)
         inputs = [X]
-        act = _ACTIVATIONS[module.activation]
+        act = module.act()
         for h in pre[:-1]:
             inputs.append(h if act is None else act(h))
         n, k = out.shape
