@@ -49,7 +49,9 @@ def mlp_instances():
     """The nets: the defaults, smaller (the checks fit a few hundred tiny
     problems)."""
     fast = dict(hidden_layer_sizes=(32,), max_iter=100, learning_rate_init=0.01)
-    return [TorchMLPClassifier(**fast), TorchMLPRegressor(**fast)]
+    return [TorchMLPClassifier(**fast), TorchMLPRegressor(**fast),
+            # the lazy-training diagnostics, recorded on every fit
+            TorchMLPClassifier(record_drift=True, drift_probe_size=8, **fast)]
 
 
 def empirical_instances():
