@@ -55,7 +55,9 @@ def mlp_instances():
     fast = dict(hidden_layer_sizes=(32,), max_iter=100, learning_rate_init=0.01)
     return [TorchMLPClassifier(**fast), TorchMLPRegressor(**fast),
             # a callable activation as a parameter: clone, get/set_params, pickle
-            TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **fast)]
+            TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **fast),
+            # the lazy-training diagnostics, recorded on every fit
+            TorchMLPClassifier(record_drift=True, drift_probe_size=8, **fast)]
 
 
 def empirical_instances():

@@ -26,6 +26,7 @@ from ..utils.devices import resolve_device, torch_dtype
 from ..utils.versions import VersionedStateMixin
 from ..utils.warn import warn
 from ._diagnostics import MAX_NTK_ROWS, LearningRateWarning, max_learning_rate
+from ._drift import start_drift
 from ._stopping import check_weights, update_no_improvement, validation_split
 from ._torch import SMALL_WORK, build_mlp, n_params, single_thread_if, to_tensor
 
@@ -117,6 +118,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "dtype": [StrOptions({"float32", "float64"})],
         "verbose": ["verbose"],
+        "record_drift": ["boolean"],
+        "drift_probe_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     # TorchMLPRegressor's signature (TorchMLPClassifier's differs in its loss)
@@ -127,7 +130,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                  batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  warm_start=False, random_state=None, device="cpu", dtype="float32",
-                 verbose=0):
+                 verbose=0, record_drift=False, drift_probe_size=256):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.negative_slope = negative_slope
@@ -150,6 +153,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         self.device = device
         self.dtype = dtype
         self.verbose = verbose
+        self.record_drift = record_drift
+        self.drift_probe_size = drift_probe_size
 
     # -- hooks of the subclasses -------------------------------------------
     # _validate_xy(X, y, reset) -> X, y ; _encode(y, first_pass, classes) -> targets
@@ -297,8 +302,13 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                 optimizer.load_state_dict(self._optimizer_state[1])
 
             n_epochs = 1 if incremental else self.max_iter
-            self._run_epochs(module, optimizer, Xt, Yt, sample_weight, n_epochs,
-                             batch_size, generator, val, incremental)
+            drift = start_drift(self, module, Xt, first_pass)
+            try:
+                self._run_epochs(module, optimizer, Xt, Yt, sample_weight, n_epochs,
+                                 batch_size, generator, val, incremental, drift)
+            finally:
+                if drift is not None:
+                    drift.store(self)
 
         self._optimizer_state = (self.optimizer, _cpu_state(optimizer.state_dict()))
         self.module_ = module.to("cpu")
@@ -371,7 +381,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         return improved
 
     def _run_epochs(self, module, optimizer, Xt, Yt, sample_weight, n_epochs,
-                    batch_size, generator, val, incremental):
+                    batch_size, generator, val, incremental, drift=None):
         n = Xt.shape[0]
         weights = None
         if sample_weight is not None:
@@ -423,6 +433,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                 self.n_iter_ += 1
                 self.t_ += n
                 self.loss_curve_.append(epoch_loss)
+                if drift is not None:  # record_drift: see _drift.py
+                    drift.record(module)
                 if not math.isfinite(epoch_loss) or (
                         epoch_loss > ceiling
                         and epoch_loss > GROWTH * self.loss_curve_[first]):

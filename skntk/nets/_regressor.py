@@ -132,6 +132,17 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     verbose : int, default=0
         When > 0, a tqdm progress bar over the epochs with the current loss
         (needs the ``tqdm`` package). Silent otherwise.
+    record_drift : bool, default=False
+        Record, after each epoch, how far training has moved the network
+        from its initialisation (the lazy-training diagnostics
+        ``weight_change_`` and ``ntk_change_``). Off, it costs nothing; on,
+        one closed-form empirical NTK of the probe batch per epoch (see Notes).
+    drift_probe_size : int >= 1, default=256
+        Rows of the fixed probe batch on which ``ntk_change_`` measures the
+        network's empirical NTK: ``drift_probe_size`` training rows spread
+        evenly through them (rows ``i * n // drift_probe_size``, no random
+        draw, so recording leaves training unchanged). Larger than the number
+        of training rows n, all n rows are used, with a warning.
 
     Attributes
     ----------
@@ -152,6 +163,16 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         initialisation, from the empirical NTK of the first ``batch_size`` rows
         (at most 1024 rows x outputs); see :meth:`max_learning_rate`.
         None with optimizer="adam".
+    weight_change_ : ndarray of shape (n_recorded_epochs,)
+        With ``record_drift``: ``||theta_t - theta_0|| / ||theta_0||`` over
+        all the parameters after each epoch (index 0: after the first epoch),
+        theta_0 the initial network. Absent otherwise.
+    ntk_change_ : ndarray of shape (n_recorded_epochs,)
+        With ``record_drift``: ``||Theta_t - Theta_0||_F / ||Theta_0||_F``
+        after each epoch, Theta the network's empirical NTK on the probe
+        batch, summed over the output units
+        (``Theta[i, j] = sum_o <df_o(x_i)/dtheta, df_o(x_j)/dtheta>``, the
+        trace over outputs of the full kernel). Absent otherwise.
     n_iter_ : int
         Number of epochs run (cumulative over warm starts and ``partial_fit``).
     t_ : int
@@ -177,6 +198,22 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     parameter is checked before training. If the training loss becomes
     infinite or NaN, ``fit`` raises a ValueError naming ``learning_rate_init``
     (and ``max_learning_rate_`` when known) instead of storing a NaN network.
+
+    Lazy-training diagnostics (``record_drift=True``): the reference theta_0,
+    Theta_0 and the probe batch are those of the fit that started the
+    record. ``warm_start`` and ``partial_fit`` append to it (one value per
+    epoch, so the arrays have ``n_iter_`` entries when the first fit
+    recorded); a fresh fit starts a new one; a continued fit that starts
+    recording takes the network at its start as the reference; a fit with
+    ``record_drift=False`` drops the record. The kernel is computed layer by
+    layer in closed form in the training ``dtype`` (float32 resolves
+    changes down to about 1e-5), at a cost per epoch of about
+    ``drift_probe_size**2 * (n_outputs + 1) * sum(hidden_layer_sizes)``
+    multiply-adds, against ``3 * n * n_parameters`` for the epoch itself.
+    The reference (a float64 copy of the initial parameters) is kept for
+    continued fits and pickled with the estimator. In the NTK
+    parameterisation at a fixed learning rate, ``weight_change_`` falls as
+    1 / sqrt(width) and ``ntk_change_`` at least as fast.
 
     References
     ----------

@@ -1,0 +1,170 @@
+"""Lazy-training diagnostics of the network estimators: how far training moves
+the parameters and the network's own tangent kernel (``record_drift=True``).
+
+After each epoch, relative to the reference network (the initialisation of a
+fresh fit):
+
+- ``weight_change_``: ``||theta_t - theta_0|| / ||theta_0||`` over all the
+  trained parameters (the N(0, 1) variables of parameterization="ntk");
+- ``ntk_change_``: ``||Theta_t - Theta_0||_F / ||Theta_0||_F``, Theta the
+  empirical NTK on a fixed probe batch, summed over the output units
+  (``Theta[i, j] = sum_o <df_o(x_i)/dtheta, df_o(x_j)/dtheta>``, a
+  ``(m, m)`` matrix for m probe rows: the trace of the full
+  ``(m k) x (m k)`` kernel over the k outputs).
+
+The kernel is computed in closed form, layer by layer, without autograd: for a
+Dense layer ``h = s_w a W' + s_b b`` its share of Theta is
+``(D D') * (s_w^2 a a' + s_b^2)`` with ``D`` the derivatives of the outputs
+with respect to ``h`` (stacked over the outputs), propagated backwards with
+the activation's derivative from :func:`skntk.utils.activations.torch_pair`.
+In the NTK parameterisation both quantities fall as ``1 / sqrt(width)`` at a
+fixed learning rate (the lazy regime).
+"""
+
+import numpy as np
+import torch
+
+from ..utils.activations import ActivationSpec, check_activation, torch_pair
+from ..utils.warn import warn
+
+__all__ = ["DriftRecorder", "probe_ntk", "probe_rows", "start_drift"]
+
+
+def _activation_derivative(module):
+    act = module.activation
+    if act is None:
+        return None
+    if not isinstance(act, ActivationSpec):
+        act = check_activation(act, getattr(module, "negative_slope", None))
+    if act.name == "identity":
+        return None
+    return torch_pair(act)
+
+
+def probe_ntk(module, X, input_gram=None):
+    """The empirical NTK of ``module`` on the rows of ``X``, summed over the
+    output units: ``(m, m)``, in X's dtype and on its device.
+
+    ``input_gram``: ``X X'``, when the caller has it (the probe is fixed).
+
+    Closed form (one forward pass, no autograd): the derivatives ``delta_l``
+    of the k outputs with respect to each layer's pre-activation are
+    propagated backwards as ``delta_l = (delta_{l+1} s_w W_{l+1}) phi'(h_l)``,
+    and layer l contributes ``(D_l D_l') * (s_w^2 a a' + s_b^2)`` with
+    ``D_l`` of shape (m, k * width_l).
+    """
+    pair = _activation_derivative(module)
+    phi, dphi = pair if pair is not None else (None, None)
+    layers = module.layers
+    params = [(layer.weight.detach().to(X.dtype), layer.bias.detach().to(X.dtype))
+              for layer in layers]
+    with torch.no_grad():
+        inputs, slopes = [X], []
+        a = X
+        for k, (layer, (W, b)) in enumerate(zip(layers, params)):
+            h = layer.w_scale * (a @ W.T) + layer.b_scale * b
+            if k < len(layers) - 1:
+                if phi is None:
+                    slopes.append(None)
+                    a = h
+                else:
+                    slopes.append(dphi(h))
+                    a = phi(h)
+                inputs.append(a)
+        m = X.shape[0]
+        n_out = params[-1][0].shape[0]
+        # the last layer: df_o/dh_o = 1, sum over o of <e_o, e_o> = k
+        last = layers[-1]
+        a = inputs[-1]
+        theta = n_out * (last.w_scale ** 2 * (a @ a.T) + last.b_scale ** 2)
+        # delta of the last hidden layer, (m, k, width): the rows of s_w W_L
+        delta = (last.w_scale * params[-1][0]).expand(m, -1, -1)
+        for k in range(len(layers) - 2, -1, -1):
+            if slopes[k] is not None:
+                delta = delta * slopes[k][:, None, :]
+            D = delta.reshape(m, -1)
+            layer, a = layers[k], inputs[k]
+            gram = input_gram if k == 0 and input_gram is not None else a @ a.T
+            theta += (D @ D.T) * (layer.w_scale ** 2 * gram + layer.b_scale ** 2)
+            if k > 0:
+                delta = delta @ (layer.w_scale * params[k][0])
+    return theta
+
+
+def probe_rows(n_samples, size):
+    """``size`` row indices spread evenly through ``n_samples`` rows
+    (``i * n_samples // size``), no random draw (so recording does not change
+    the training's random stream)."""
+    return np.arange(size) * n_samples // size
+
+
+def _flat_params(module, dtype):
+    return torch.cat([p.detach().reshape(-1).to(dtype) for p in module.parameters()])
+
+
+class DriftRecorder:
+    """The reference (theta_0, the probe batch, Theta_0) and the values
+    recorded so far; ``record(module)`` appends one epoch's values."""
+
+    def __init__(self, module, X_probe):
+        # the kernel in the training dtype (float32 halves its cost; its
+        # rounding, ~1e-6 relative, is far below the drifts measured), the
+        # weight change in float64 (it costs one pass over the parameters)
+        self.probe = X_probe.detach().clone()
+        self.gram = self.probe @ self.probe.T
+        self.theta0 = _flat_params(module, torch.float64)
+        self.theta0_norm = float(torch.linalg.vector_norm(self.theta0))
+        self.ntk0 = probe_ntk(module, self.probe, self.gram)
+        self.ntk0_norm = float(torch.linalg.matrix_norm(self.ntk0))
+        self.weight_change = []
+        self.ntk_change = []
+
+    def to(self, device):
+        self.probe = self.probe.to(device)
+        self.gram = self.gram.to(device)
+        self.theta0 = self.theta0.to(device)
+        self.ntk0 = self.ntk0.to(device)
+        return self
+
+    def record(self, module):
+        theta = _flat_params(module, torch.float64)
+        dw = float(torch.linalg.vector_norm(theta - self.theta0))
+        ntk = probe_ntk(module, self.probe, self.gram)
+        dk = float(torch.linalg.matrix_norm(ntk - self.ntk0))
+        self.weight_change.append(dw / self.theta0_norm if self.theta0_norm > 0
+                                  else np.inf if dw > 0 else 0.0)
+        self.ntk_change.append(dk / self.ntk0_norm if self.ntk0_norm > 0
+                               else np.inf if dk > 0 else 0.0)
+
+    def store(self, estimator):
+        """Set the fitted attributes; keep the reference (on the CPU) for a
+        continued fit."""
+        estimator.weight_change_ = np.asarray(self.weight_change, dtype=np.float64)
+        estimator.ntk_change_ = np.asarray(self.ntk_change, dtype=np.float64)
+        estimator._drift = self.to("cpu")
+
+
+def start_drift(estimator, module, Xt, first_pass):
+    """The recorder of this fit, or None when ``record_drift`` is False (and
+    then any earlier record is dropped: it would have gaps).
+
+    A fresh fit takes the current (initial) network as the reference and the
+    probe from its training rows; a continued fit (``warm_start``,
+    ``partial_fit``) appends to the earlier record with its reference, or, if
+    the previous fit did not record, starts one from the current network."""
+    if not estimator.record_drift:
+        for name in ("weight_change_", "ntk_change_", "_drift"):
+            vars(estimator).pop(name, None)
+        return None
+    recorder = None if first_pass else vars(estimator).get("_drift")
+    if recorder is None:
+        n = Xt.shape[0]
+        size = estimator.drift_probe_size
+        if size > n:
+            warn(f"drift_probe_size={size} is larger than the number of training "
+                 f"rows ({n}); the NTK drift is measured on all {n} rows.",
+                 UserWarning)
+            size = n
+        rows = torch.as_tensor(probe_rows(n, size), device=Xt.device)
+        recorder = DriftRecorder(module, Xt[rows])
+    return recorder.to(Xt.device)
