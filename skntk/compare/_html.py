@@ -101,7 +101,7 @@ def _preset_section(report):
     rows = report.get("rows") or []
     if not rows:
         return ""
-    keys = [k for k in rows[0] if k not in ("layer",)]
+    keys = [k for k in dict.fromkeys(k for r in rows for k in r) if k != "layer"]
     return "<h2>Results</h2>" + _table(keys, [[r.get(k) for k in keys] for r in rows],
                                        "models")
 
