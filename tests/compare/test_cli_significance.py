@@ -146,6 +146,7 @@ def test_widths_sweep_on_the_same_folds(tmp_path, capsys):
     assert "width sweep" in stdout
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer:UserWarning")  # 30 epochs
 def test_width_sweep_display(tmp_path):
     import matplotlib
 
