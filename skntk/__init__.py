@@ -23,6 +23,7 @@ _LAZY = {
     "LearningCurveComparisonDisplay": ".compare",
     "GramSpectrumDisplay": ".compare",
     "AgreementDisplay": ".compare",
+    "WidthSweepDisplay": ".compare",
 }
 
 __all__ = sorted(["ReluNTK", "relu_kernel", "relu_kernel_diag", "__version__", *_LAZY])

@@ -18,8 +18,11 @@ What lives here, one concern a module:
   notebooks (``--preset``).
 - ``_report.py``: the report files (atomic JSON and CSV, the progress file
   format, library versions).
-- ``_display.py``: the figures as scikit-learn-style Display objects
-  (matplotlib is imported only when a figure is drawn).
+- ``_stats.py``: the significance tests (plain numpy/scipy);
+  ``_significance.py``: the pairs of models, ``--repeats``' folds and their
+  table; ``_sweep.py``: ``--widths``; ``_html.py``: ``report.html``.
+- ``_display.py``, ``_display_sweep.py``: the figures as scikit-learn-style
+  Display objects (matplotlib is imported only when a figure is drawn).
 
 May import: anything public in skntk (it is the top of the dependency graph),
 numpy, scikit-learn and matplotlib. Nothing in skntk imports this package
@@ -32,6 +35,7 @@ from ._display import (
     GramSpectrumDisplay,
     LearningCurveComparisonDisplay,
 )
+from ._display_sweep import WidthSweepDisplay
 
 __all__ = ["AgreementDisplay", "GramSpectrumDisplay", "LearningCurveComparisonDisplay",
-           "main"]
+           "WidthSweepDisplay", "main"]

@@ -18,7 +18,8 @@ from ._models import TORCH_MODELS
 PROGRESS_FILE = "progress.jsonl"
 #: What a run writes in --output (the figures are PNGs).
 _REPORT_FILES = ("results.json.", "results.csv.", PROGRESS_FILE + ".",
-                 "learning_curve.png.", "agreement_width.png.", "gram_spectrum.png.")
+                 "learning_curve.png.", "agreement_width.png.", "gram_spectrum.png.",
+                 "widths_sweep.png.", "report.html.")
 #: The fields of a fold's result that the progress file keeps.
 _RECORD_KEYS = ("model", "fold", "accuracy", "fit_time", "predict_time", "n_train",
                 "n_test", "predictions", "warnings")
@@ -26,6 +27,7 @@ _RECORD_KEYS = ("model", "fold", "accuracy", "fit_time", "predict_time", "n_trai
 #: they are checked, and how the error message names them.
 _RESUME_KEYS = {"dataset": "--dataset", "classes": "--classes", "quick": "--quick",
                 "n_samples": "--n-train (rows used)", "cv": "--cv",
+                "repeats": "--repeats",
                 "random_state": "--random-state", "models": "--models",
                 "torch_threads": "--torch-threads",
                 "data_sha256": "the data (same name, different rows)"}
@@ -50,6 +52,8 @@ def _checkpoint_settings(args, data, models, n_folds, versions):
         "command": ["skntk", "compare", *args.argv],
         "dataset": data.name, "classes": args.classes, "quick": args.quick,
         "n_samples": int(len(data.y)), "cv": n_folds,
+        # only when repeated: older progress files (no key) match --repeats 1
+        **({"repeats": args.repeats} if getattr(args, "repeats", 1) != 1 else {}),
         "random_state": args.random_state, "models": list(models),
         "torch_threads": args.torch_threads if torch else None,
         "data_sha256": _data_digest(data.X, data.y),
@@ -125,7 +129,7 @@ def _prepare_output(path, keep_progress=False):
         raise CompareError(f"--output {path}: the folder is not writable")
     # An older report must not pass for this run's if this run is interrupted;
     # an older progress file is only reused with --resume.
-    names = ("results.json", "results.csv") + (() if keep_progress else
+    names = ("results.json", "results.csv", "report.html") + (() if keep_progress else
                                                 (PROGRESS_FILE,))
     # So must the temporaries of a run killed in the middle of a write (the
     # file they were for is intact: the rename never happened).

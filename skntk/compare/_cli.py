@@ -13,6 +13,7 @@ import time
 from ._compare import _compare
 from ._errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CompareError
 from ._models import MODELS
+from ._sweep import parse_widths as _widths
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +60,24 @@ def _int(text):
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _positive_int(text):
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _rope(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected an accuracy difference in [0, 1), e.g. 0.01; got {text!r}")
+    return value
 
 
 def build_parser():
@@ -137,6 +156,19 @@ def build_parser():
     cmp.add_argument("--preset", choices=("tp5", "teacher"),
                      help="reproduce a seed notebook: tp5 (Fashion-MNIST Dress vs "
                           "Shirt, n=200) or teacher (layer-wise gradient features)")
+    cmp.add_argument("--repeats", type=_positive_int, default=1, metavar="R",
+                     help="repeated cross-validation: R reshuffled rounds of the "
+                          "--cv folds, the same folds for every model (1); each "
+                          "pair of models gets the corrected resampled t-test and "
+                          "the Bayesian correlated t-test over all R x K folds")
+    cmp.add_argument("--rope", type=_rope, default=0.01, metavar="X",
+                     help="half-width of the Bayesian test's region of practical "
+                          "equivalence, in accuracy (0.01: one point)")
+    cmp.add_argument("--widths", type=_widths, metavar="W,W,...",
+                     help="width sweep: also cross-validate the net (mlp) at each "
+                          "hidden width on the same folds, with its agreement with "
+                          "the kernel (and, when the net records them, its weight "
+                          "movement and NTK drift); widths_sweep.png")
     cmp.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     cmp.add_argument("--quiet", action="store_true",
                      help="no progress or notes (the table is still printed); "

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils.devices import limit_torch_threads
-from . import _report
+from . import _html, _report, _significance, _sweep
 from ._checkpoint import (
     _RECORD_KEYS,
     PROGRESS_FILE,
@@ -84,6 +84,7 @@ class _Plan:
     ctx: _Context
     estimators: dict
     folds: list
+    repeats: int = 1  # the folds are repeats x (n_folds / repeats)
 
 
 def _compare(args):
@@ -98,6 +99,7 @@ def _compare(args):
             print(f"note: {text}", file=sys.stderr, flush=True)
 
     plan = _plan(args, note)
+    _sweep.check(args)
     _note_left_out(args, plan, note)
     progress_path = Path(args.output) / PROGRESS_FILE
     checkpoint = _checkpoint_settings(args, plan.data, plan.models, plan.n_folds,
@@ -108,22 +110,26 @@ def _compare(args):
     _announce(args, plan)
     results, summary, figure_paths, resumed = _run(
         args, plan, done, progress_path, checkpoint, figures, outdir)
+    sweep = None
+    if getattr(args, "widths", None):
+        sweep, path = _sweep.run_sweep(args, plan, results, outdir, bool(figures))
+        if path is not None:
+            figure_paths["width_sweep"] = path
     _note_warnings(results, plan, note)
     report = _write_report(args, plan, results, summary, figure_paths, resumed,
-                           outdir, started)
+                           outdir, started, sweep)
     _print_outcome(summary, report, outdir, figure_paths)
     return EXIT_OK
 
 
 def _plan(args, note):
     """The models, the data, the folds; errors before anything is written."""
-    from sklearn.model_selection import StratifiedKFold
-
     models = _choose_models(args.models, note)
     data = _load_data(args)
     X, y = data.X, data.y
     classes, counts = np.unique(y, return_counts=True)
     n_folds = args.cv or (3 if args.quick else 5)
+    repeats = getattr(args, "repeats", 1)
     if classes.size < 2:
         raise CompareError(f"{data.name}: a single class ({classes[0]}); compare needs "
                            "at least 2")
@@ -136,10 +142,10 @@ def _plan(args, note):
                    n_samples=len(y), n_features=X.shape[1], n_classes=classes.size,
                    scaler=data.scaler)
     estimators = {m: MODELS[m].factory(ctx) for m in models}
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True,
-                               random_state=args.random_state)
-    folds = list(splitter.split(X, y))
-    return _Plan(models, data, classes, counts, n_folds, ctx, estimators, folds)
+    # repeats=1: StratifiedKFold(n_folds, shuffle=True, random_state)'s folds
+    folds = _significance.make_folds(X, y, n_folds, repeats, args.random_state)
+    return _Plan(models, data, classes, counts, len(folds), ctx, estimators, folds,
+                 repeats)
 
 
 def _note_left_out(args, plan, note):
@@ -193,13 +199,18 @@ def _announce(args, plan):
     X, y = plan.data.X, plan.data.y
     if not args.quiet:
         print(f"{plan.data.name}: {len(y)} samples, {X.shape[1]} features, "
-              f"{plan.classes.size} classes; {plan.n_folds}-fold stratified CV "
+              f"{plan.classes.size} classes; {plan.n_folds // plan.repeats}-fold "
+              f"stratified CV{_repeated(plan)} "
               f"(random_state={args.random_state}); models: {', '.join(plan.models)}",
               flush=True)
     if KERNEL in plan.models or "nngp" in plan.models:
         from .. import relu_kernel
 
         relu_kernel(X[:2], depth=1)  # load the kernel engine outside the fit times
+
+
+def _repeated(plan):
+    return f" x {plan.repeats} repeats" if plan.repeats > 1 else ""
 
 
 def _run(args, plan, done, progress_path, checkpoint, figures, outdir):
@@ -240,7 +251,7 @@ def _note_warnings(results, plan, note):
                  "of every fold)")
 
 
-def _fold_rows(results, models, n_folds):
+def _fold_rows(results, models, n_folds, repeats=1):
     rows = []
     for m in models:
         agree_k = None if m == KERNEL else _agreement(results, m, KERNEL, n_folds)
@@ -249,20 +260,26 @@ def _fold_rows(results, models, n_folds):
             rows.append({key: r[key] for key in (
                 "model", "fold", "n_train", "n_test", "accuracy", "fit_time",
                 "predict_time", "warnings")}
-                | {"agreement_with_ntk": None if agree_k is None else agree_k[k]})
+                | {"agreement_with_ntk": None if agree_k is None else agree_k[k],
+                   "repeat": k * repeats // n_folds})
     return rows
 
 
 def _settings(args, plan):
-    n_folds, estimators = plan.n_folds, plan.estimators
+    n_folds, estimators = plan.n_folds // plan.repeats, plan.estimators
     return {
         "command": ["skntk", "compare", *args.argv],
         "dataset": args.dataset, "classes": args.classes, "n_train": args.n_train,
-        "cv": n_folds, "models": plan.models, "n_jobs": args.n_jobs,
+        "cv": n_folds, "repeats": plan.repeats,
+        "rope": getattr(args, "rope", _significance.ROPE),
+        "widths": list(getattr(args, "widths", None) or []) or None,
+        "models": plan.models, "n_jobs": args.n_jobs,
         "random_state": args.random_state, "quick": args.quick,
         "figures": not args.no_figures, "torch_threads": args.torch_threads,
-        "folds": "StratifiedKFold(n_splits=%d, shuffle=True, random_state=%d)"
-                 % (n_folds, args.random_state),
+        "folds": ("StratifiedKFold(n_splits=%d, shuffle=True, random_state=%d)"
+                  % (n_folds, args.random_state) if plan.repeats == 1 else
+                  "RepeatedStratifiedKFold(n_splits=%d, n_repeats=%d, "
+                  "random_state=%d)" % (n_folds, plan.repeats, args.random_state)),
         "definitions": {
             "accuracy": "held-out accuracy of the fold (cross_validate's test_score)",
             "fit_time": "seconds to fit the pipeline on the training rows",
@@ -270,6 +287,8 @@ def _settings(args, plan):
                             "score the held-out rows",
             "agreement_with_ntk": "fraction of held-out rows where the model and "
                                   "ntk predict the same label",
+            "repeat": "which round of --repeats the fold belongs to",
+            **_significance.DEFINITIONS,
         },
         "estimators": {m: {"description": MODELS[m].description,
                            "pipeline": repr(estimators[m]),
@@ -278,12 +297,14 @@ def _settings(args, plan):
 
 
 def _write_report(args, plan, results, summary, figure_paths, resumed, outdir,
-                  started):
-    """results.csv, then results.json (last: it marks completion); the report."""
+                  started, sweep=None):
+    """results.csv, report.html, then results.json (last: it marks completion)."""
     data, n_folds = plan.data, plan.n_folds
     X, y = data.X, data.y
     agreement = _agreement(results, NET, KERNEL, n_folds)
-    fold_rows = _fold_rows(results, plan.models, n_folds)
+    fold_rows = _fold_rows(results, plan.models, n_folds, plan.repeats)
+    significance = _significance.from_results(
+        results, plan.models, n_folds, getattr(args, "rope", _significance.ROPE))
     versions = _report.versions()
     settings = _settings(args, plan)
     report = {
@@ -295,7 +316,8 @@ def _write_report(args, plan, results, summary, figure_paths, resumed, outdir,
                  "n_samples": int(len(y)), "n_features": int(X.shape[1]),
                  "classes": plan.classes.tolist(),
                  "class_counts": plan.counts.tolist(), **data.info},
-        "folds": [{"fold": k, "train_size": int(len(tr)), "test_size": int(len(te)),
+        "folds": [{"fold": k, "repeat": k * plan.repeats // n_folds,
+                   "train_size": int(len(tr)), "test_size": int(len(te)),
                    "test_indices": te.tolist()}
                   for k, (tr, te) in enumerate(plan.folds)],
         "results": fold_rows,
@@ -303,13 +325,18 @@ def _write_report(args, plan, results, summary, figure_paths, resumed, outdir,
         "agreement": None if agreement is None else {
             "net": NET, "kernel": KERNEL, "per_fold": agreement,
             "mean": float(np.mean(agreement)), "std": float(np.std(agreement))},
+        "significance": significance,
+        "width_sweep": sweep,
         "figures": {k: v.name for k, v in figure_paths.items()},
         "progress_file": PROGRESS_FILE,
         "resumed": [list(mk) for mk in resumed],
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "wall_time": None,
     }
-    csv_rows = [r | {"dataset": data.name, "n_samples": len(y), "cv": n_folds,
+    versus = _significance.csv_columns(significance)
+    csv_rows = [r | versus.get(r["model"], {})
+                | {"dataset": data.name, "n_samples": len(y),
+                   "cv": n_folds // plan.repeats,
                      "random_state": args.random_state,
                      "skntk": versions["skntk"],
                      "scikit-learn": versions["scikit-learn"],
@@ -320,8 +347,10 @@ def _write_report(args, plan, results, summary, figure_paths, resumed, outdir,
     _report.write_csv(outdir / "results.csv", csv_rows, [
         "model", "fold", "n_train", "n_test", "accuracy", "fit_time", "predict_time",
         "agreement_with_ntk", "dataset", "n_samples", "cv", "random_state", "skntk",
-        "scikit-learn", "torch", "params"])
+        "scikit-learn", "torch", "params", *_significance.CSV_COLUMNS])
     report["wall_time"] = time.time() - started
+    report["summary_text"] = _significance.sentence(significance, report["agreement"])
+    _html.write_html(outdir / "report.html", report, outdir)
     _report.write_json(outdir / "results.json", report)  # last: marks completion
     return report
 
@@ -333,6 +362,8 @@ def _print_outcome(summary, report, outdir, figure_paths):
         print(f"net ({NET}) and kernel ({KERNEL}) agree on "
               f"{agreement['mean']:.1%} ± {agreement['std']:.1%} of held-out "
               f"predictions")
-    print(f"report: {outdir / 'results.json'}, {outdir / 'results.csv'}"
+    _significance.print_sections(report)
+    print(f"report: {outdir / 'report.html'}, {outdir / 'results.json'}, "
+          f"{outdir / 'results.csv'}"
           + "".join(f", {p}" for p in figure_paths.values())
           + f" ({report['wall_time']:.0f}s)")

@@ -36,7 +36,7 @@ def _warm_up(models):
     that grew by 300 MB since (its leak check), which importing torch during a
     later fold would trigger, paying every import again.
     """
-    models = set(models) - _WARMED
+    models = {m.split("@")[0] for m in models} - _WARMED  # mlp@256: the net
     _WARMED.update(models)
     if models & set(TORCH_LOADERS):
         from .. import TorchMLPClassifier  # noqa: F401  (skntk.nets loads torch)
@@ -60,7 +60,7 @@ def _run_fold(model, k, estimator, X, y, train, test, torch_threads=None,
 
     if warm_up:
         _warm_up(warm_up)
-    if model in TORCH_MODELS:
+    if model.split("@")[0] in TORCH_MODELS:  # mlp@256: --widths' net
         if threads is not None:
             torch_threads = min(torch_threads or threads, threads)
         limit_torch_threads(torch_threads)
@@ -73,11 +73,17 @@ def _run_fold(model, k, estimator, X, y, train, test, torch_threads=None,
                              return_estimator=True, error_score="raise")
         pred = res["estimator"][0].predict(X[test])
     messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-    return {"model": model, "fold": k, "accuracy": float(res["test_score"][0]),
-            "fit_time": float(res["fit_time"][0]),
-            "predict_time": float(res["score_time"][0]),
-            "n_train": int(len(train)), "n_test": int(len(test)),
-            "predictions": pred, "warnings": messages}
+    out = {"model": model, "fold": k, "accuracy": float(res["test_score"][0]),
+           "fit_time": float(res["fit_time"][0]),
+           "predict_time": float(res["score_time"][0]),
+           "n_train": int(len(train)), "n_test": int(len(test)),
+           "predictions": pred, "warnings": messages}
+    from ._sweep import fitted_diagnostics
+
+    diagnostics = fitted_diagnostics(res["estimator"][0])  # nets recording drift
+    if diagnostics:
+        out["diagnostics"] = diagnostics
+    return out
 
 
 def _thread_limits(threads):

@@ -11,6 +11,7 @@ from ._checkpoint import _prepare_output
 from ._driver import _Progress
 from ._errors import EXIT_OK
 from ._presets import _preset_header, _write_preset
+from ._significance import mcnemar_fields, p_cell
 
 #: What "Learning Using NTK v2.0" printed: (train error, test error) of a linear
 #: SVC on each layer's gradient features, and the 0-1 errors (train, test) of the
@@ -40,18 +41,22 @@ def _teacher_data(n_test):
             teacher_labels(X_test[:n_test], teacher))
 
 
-def _error(clf, features, X, y):
-    """The SVC's 0-1 error on the gradient features of X, in chunks of 20000 rows."""
-    pred = np.concatenate([clf.predict(features.transform(X[i:i + 20000]))
+def _predict(clf, features, X):
+    """The SVC's labels on the gradient features of X, in chunks of 20000 rows."""
+    return np.concatenate([clf.predict(features.transform(X[i:i + 20000]))
                            for i in range(0, len(X), 20000)])
-    return float(np.mean(pred != y))
+
+
+def _error(clf, features, X, y):
+    """The SVC's 0-1 error on the gradient features of X."""
+    return float(np.mean(_predict(clf, features, X) != y))
 
 
 def _layer(layer, seed, params, X, y, X_test, y_test):
     """One layer: its gradient features, the SVC, the net before and after.
 
-    Returns the table rows and the layer's learned weights (the SVC's
-    hyperplane), which the next layers start from.
+    Returns the table rows, the layer's learned weights (the SVC's
+    hyperplane), which the next layers start from, and the SVC's test labels.
     """
     from sklearn.svm import SVC
 
@@ -65,8 +70,9 @@ def _layer(layer, seed, params, X, y, X_test, y_test):
     start = {"W": features.W_, "V": features.V_, "u": features.u_}
     learned = dict(start)
     learned[layer] = clf.coef_.reshape(start[layer].shape)
+    test_pred = _predict(clf, features, X_test)
     ours = {
-        "svc": (_error(clf, features, X, y), _error(clf, features, X_test, y_test)),
+        "svc": (_error(clf, features, X, y), float(np.mean(test_pred != y_test))),
         "net_before": tuple(float(np.mean(teacher_labels(Z, start) != t))
                             for Z, t in ((X, y), (X_test, y_test))),
         "net_after": tuple(float(np.mean(teacher_labels(Z, learned) != t))
@@ -80,7 +86,7 @@ def _layer(layer, seed, params, X, y, X_test, y_test):
             rows.append({"quantity": f"{what.format(layer)}: {split} error",
                          "layer": layer, "seed": TEACHER_SEED[layer][key][i],
                          "skntk": ours[key][i]})
-    return rows, learned[layer]
+    return rows, learned[layer], test_pred
 
 
 def _preset_teacher(args, started):
@@ -96,23 +102,29 @@ def _preset_teacher(args, started):
                    f"100 training samples, {n_test} test samples; labels "
                    f"sign(u' relu(V relu(W x))) of a random teacher")
     progress = _Progress(4, args.quiet)
-    rows, params = [], {}
+    rows, params, svc_test = [], {}, {}
     try:
         for layer, seed in (("W", 0), ("V", 1), ("u", 2)):
             progress.describe(f"layer {layer}: gradient features + linear SVC")
-            layer_rows, params[layer] = _layer(layer, seed, params, X, y,
-                                               X_test, y_test)
+            layer_rows, params[layer], svc_test[layer] = _layer(
+                layer, seed, params, X, y, X_test, y_test)
             rows += layer_rows
             progress.update()
         progress.describe("analytic NTK (depth=2) for reference")
         ntk = NTKClassifier(alpha=1e-3, depth=2).fit(X, y)
-        ntk_err = float(np.mean(ntk.predict(X_test) != y_test))
+        ntk_test = ntk.predict(X_test)
+        ntk_err = float(np.mean(ntk_test != y_test))
         progress.update()
     finally:
         progress.close()
-    print(format_table(["0-1 error", "notebook", "skntk"],
-                       [[r["quantity"], f"{r['seed']:.5g}", f"{r['skntk']:.5g}"]
-                        for r in rows]))
+    for r in rows:  # each layer's SVC against the NTK on the same test samples
+        if r["quantity"].startswith("SVC") and r["quantity"].endswith("test error"):
+            r.update(mcnemar_fields(y_test, svc_test[r["layer"]], ntk_test))
+            r["difference_vs_ntk"] = -r["difference_vs_ntk"]  # in error, not accuracy
+    print(format_table(["0-1 error", "notebook", "skntk",
+                        "SVC - NTK error points (McNemar)"],
+                       [[r["quantity"], f"{r['seed']:.5g}", f"{r['skntk']:.5g}",
+                         p_cell(r)] for r in rows]))
     print("for reference, NTKClassifier(depth=2, alpha=1e-3) test error: "
           f"{ntk_err:.5g}")
     if n_test < 100000:
@@ -120,5 +132,6 @@ def _preset_teacher(args, started):
               "test samples)")
     report = _write_preset(outdir, args, started, "teacher", rows,
                            {"ntk_depth2_test_error": ntk_err, "n_test": n_test})
-    print(f"report: {outdir / 'results.json'} ({report['wall_time']:.0f}s)")
+    print(f"report: {outdir / 'report.html'}, {outdir / 'results.json'} "
+          f"({report['wall_time']:.0f}s)")
     return EXIT_OK

@@ -17,6 +17,7 @@ from ._driver import _Progress
 from ._errors import EXIT_OK, CompareError
 from ._models import _available
 from ._presets import _preset_header, _write_preset
+from ._significance import mcnemar_fields, p_cell
 from ._summary import _save, _use_agg
 
 #: What the TP5 notebook printed (its accuracies are floor(100 * correct / total)).
@@ -92,7 +93,8 @@ def _preset_tp5(args, started):
              "times": {"ntk_fit_predict": ntk_time,
                        "net_fit": None if net.test is None else net.time}}
     report = _write_preset(outdir, args, started, "tp5", rows, extra)
-    print(f"report: {outdir / 'results.json'} ({report['wall_time']:.0f}s)")
+    print(f"report: {outdir / 'report.html'}, {outdir / 'results.json'} "
+          f"({report['wall_time']:.0f}s)")
     return EXIT_OK
 
 
@@ -225,7 +227,8 @@ def _tp5_rows(y, y_test, ntk_train, ntk_test, net):
             {"quantity": "net train accuracy", "seed": seed["net_train_accuracy"],
              "skntk": 100 * np.mean(net.train == y)},
             {"quantity": "net test accuracy", "seed": seed["net_test_accuracy"],
-             "skntk": 100 * np.mean(net.test == y_test)},
+             "skntk": 100 * np.mean(net.test == y_test),
+             **mcnemar_fields(y_test, net.test, ntk_test)},
             {"quantity": "agreement net / NTK (test)", "seed": seed["agreement"],
              "skntk": 100 * np.mean(net.test == ntk_test)},
         ]
@@ -235,8 +238,10 @@ def _tp5_rows(y, y_test, ntk_train, ntk_test, net):
 def _print_tp5(rows, net, eig_rows):
     from ._report import format_table
 
-    print(format_table(["quantity (%)", "TP5 notebook", "skntk"],
-                       [[r["quantity"], r["seed"], f"{r['skntk']:.1f}"] for r in rows]))
+    print(format_table(["quantity (%)", "TP5 notebook", "skntk",
+                        "net - NTK (McNemar)"],
+                       [[r["quantity"], r["seed"], f"{r['skntk']:.1f}", p_cell(r)]
+                        for r in rows]))
     if net.note is not None:
         print(f"net skipped: {net.note}")
     for w in net.warnings:

@@ -29,7 +29,11 @@ def _write_preset(outdir, args, started, name, rows, extra):
     _report.write_csv(outdir / "results.csv",
                       [r | {"preset": name, "skntk_version": versions["skntk"]}
                        for r in rows],
-                      ["preset", "quantity", "seed", "skntk", "skntk_version"])
+                      ["preset", "quantity", "seed", "skntk", "skntk_version",
+                       "difference_vs_ntk", "p_value_vs_ntk", "test_vs_ntk"])
+    from ._html import write_html
+
+    write_html(outdir / "report.html", report, outdir)
     _report.write_json(outdir / "results.json", report)
     return report
 

@@ -116,6 +116,11 @@ def test_preset_tp5_reproduces_the_notebook(tmp_path, capsys):
     net = rows["net test accuracy"]["skntk"]
     assert 80 <= net <= 95  # the notebook's net: 86 (and 88 in another run)
     assert rows["agreement net / NTK (test)"]["skntk"] >= 80
+    # net against NTK on the same 2000 test images: McNemar's test
+    assert rows["net test accuracy"]["difference_vs_ntk"] == pytest.approx(
+        net - ntk["skntk"])
+    assert 0 <= rows["net test accuracy"]["p_value_vs_ntk"] <= 1
+    assert (tmp_path / "report.html").is_file()
     # the eigenvalue table, on the notebook's scale, beside its numbers
     for r in report["eigenvalues"]:
         assert r["skntk"] > 0
@@ -145,6 +150,14 @@ def test_preset_teacher_reproduces_the_notebook(tmp_path, capsys):
             # --quick evaluates the first 10000 of the 100000 test samples
             assert abs(r["skntk"] - r["seed"]) < 0.015, r
     assert "SVC on df/dW: test error" in out
+    # each layer's SVC against the NTK on the same test samples (McNemar)
+    tested = [r for r in report["rows"] if "p_value_vs_ntk" in r]
+    assert [r["quantity"] for r in tested] == [
+        f"SVC on df/d{layer}: test error" for layer in "WVu"]
+    for r in tested:
+        assert 0 <= r["p_value_vs_ntk"] <= 1
+        assert r["difference_vs_ntk"] == pytest.approx(
+            100 * (r["skntk"] - report["ntk_depth2_test_error"]))
 
 
 # ----------------------------------------------------- errors and exit codes

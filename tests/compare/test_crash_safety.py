@@ -90,7 +90,8 @@ def _next_kill(rng, trial, n_done):
         return None  # an external kill after a random delay
     if trial % 3 == 0 and left:
         return f"append:{rng.randint(1, min(left, 2))}"
-    return f"replace:{rng.randint(1, 3)}"  # progress header, results.csv, .json
+    # progress header, results.csv, report.html, results.json
+    return f"replace:{rng.randint(1, 4)}"
 
 
 @pytest.mark.slow
@@ -124,7 +125,8 @@ def test_sigkill_at_random_moments_then_resume_matches_an_uninterrupted_run(
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "progress.jsonl", "results.csv", "results.json"]  # no temporaries left
+        "progress.jsonl", "report.html", "results.csv",
+        "results.json"]  # no temporaries left
     report = json.loads((out_dir / "results.json").read_text())
     expected = json.loads((fresh / "results.json").read_text())
     for key in ("results", "summary", "agreement", "folds", "data"):

@@ -8,7 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from skntk.compare._stats import bayesian_correlated_ttest, corrected_ttest, mcnemar_test
+from skntk.compare._stats import (
+    bayesian_correlated_ttest,
+    corrected_ttest,
+    mcnemar_test,
+)
 
 A = [0.91, 0.87, 0.93, 0.89, 0.90, 0.88]
 B = [0.88, 0.86, 0.90, 0.90, 0.87, 0.86]
