@@ -54,9 +54,7 @@ def sweep_model(width):
 def _net(ctx, width):
     est = _models._mlp(ctx, width=width)
     net = est[-1]
-    # TODO(integrator): drop guard after merging wt-lazy
-    if "record_drift" in net.get_params():
-        net.set_params(record_drift=True)
+    net.set_params(record_drift=True)
     return est
 
 
@@ -65,8 +63,7 @@ def fitted_diagnostics(estimator):
     net = estimator[-1] if hasattr(estimator, "steps") else estimator
     out = {}
     for attr, name in DRIFT_ATTRIBUTES.items():
-        # TODO(integrator): drop guard after merging wt-lazy
-        curve = getattr(net, attr, None)
+        curve = getattr(net, attr, None)  # None for a net fitted without it
         if curve is not None:
             out[name] = np.asarray(curve, dtype=float).ravel().tolist()
     return out
