@@ -27,6 +27,7 @@ _RECORD_KEYS = ("model", "fold", "accuracy", "fit_time", "predict_time", "n_trai
 _RESUME_KEYS = {"dataset": "--dataset", "classes": "--classes", "quick": "--quick",
                 "n_samples": "--n-train (rows used)", "cv": "--cv",
                 "random_state": "--random-state", "models": "--models",
+                "activation": "--activation",
                 "torch_threads": "--torch-threads",
                 "data_sha256": "the data (same name, different rows)"}
 #: Library versions that must match for resumed folds to equal fresh ones.
@@ -51,6 +52,9 @@ def _checkpoint_settings(args, data, models, n_folds, versions):
         "dataset": data.name, "classes": args.classes, "quick": args.quick,
         "n_samples": int(len(data.y)), "cv": n_folds,
         "random_state": args.random_state, "models": list(models),
+        # None for ReLU: progress files written before --activation resume
+        "activation": (None if args.activation_spec.name == "relu"
+                       else args.activation_spec.label),
         "torch_threads": args.torch_threads if torch else None,
         "data_sha256": _data_digest(data.X, data.y),
         "versions": {k: versions[k] for k in _RESUME_VERSIONS if k in versions},
