@@ -233,3 +233,21 @@ def test_named_and_importable_activations_pickle_a_lambda_needs_cloudpickle():
         pickle.dumps(est)
     again = pickle.loads(cloudpickle.dumps(est))
     np.testing.assert_array_equal(again.predict(X), est.predict(X))
+
+
+def test_models_pickled_before_activation_specs_still_work():
+    """A fitted net from before activations had specs held the name: its
+    module still predicts, and continuing training accepts the same name."""
+    X, y = _data()
+    est = _fit("tanh", X, y)
+    pred = est.predict(X)
+    est.module_.activation = "tanh"  # as the module pickled then
+    est.module_._act_fn = None
+    arch = est._arch_
+    est._arch_ = (arch[0], "tanh", *arch[2:])
+    np.testing.assert_array_equal(est.predict(X), pred)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.partial_fit(X, y)
+    with pytest.raises(ValueError, match="^activation changed"):
+        est.set_params(activation="relu").partial_fit(X, y)
