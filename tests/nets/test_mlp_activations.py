@@ -251,3 +251,28 @@ def test_models_pickled_before_activation_specs_still_work():
         est.partial_fit(X, y)
     with pytest.raises(ValueError, match="^activation changed"):
         est.set_params(activation="relu").partial_fit(X, y)
+
+
+def test_given_derivative_works_under_torch_func():
+    """The module of Activation(sin, cos) is transformable by torch.func
+    (vmap of jacrev, as a per-example NTK computes it): the same Jacobians as
+    torch.sin differentiated by autograd."""
+    from torch.func import functional_call
+
+    X, y = _data()
+    kw = dict(hidden_layer_sizes=(5,), max_iter=1, dtype="float64", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        given = TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **kw)
+        plain = TorchMLPRegressor(activation=torch.sin, **kw)
+        modules = [est.fit(X, y).module_ for est in (given, plain)]
+
+    def jacobians(module):
+        params = dict(module.named_parameters())
+        return vmap(jacrev(lambda p, x: functional_call(module, p, (x[None],))[0]),
+                    in_dims=(None, 0))(params, torch.from_numpy(X))
+
+    J_given, J_plain = jacobians(modules[0]), jacobians(modules[1])
+    for name, J in J_given.items():
+        np.testing.assert_allclose(J.detach().numpy(), J_plain[name].detach().numpy(),
+                                   rtol=1e-12, atol=1e-14)
