@@ -144,6 +144,7 @@ def _empirical_params(cls):
     return st.fixed_dictionaries({
         "hidden_layer_sizes": st.sampled_from([(1, 1), (3, 2)]),
         "layers": st.sampled_from([("W", "V", "u"), "u", ("V",), ("u", "W")]),
+        "activation": st.sampled_from(["relu", "tanh", "gelu", "abs"]),
         "parameterization": st.sampled_from(["ntk", "standard"]),
         "n_components": st.sampled_from([None, 1, 2]),
         "train_steps": st.sampled_from([0, 2]),

@@ -29,6 +29,7 @@ _RESUME_KEYS = {"dataset": "--dataset", "classes": "--classes", "quick": "--quic
                 "n_samples": "--n-train (rows used)", "cv": "--cv",
                 "repeats": "--repeats",
                 "random_state": "--random-state", "models": "--models",
+                "activation": "--activation",
                 "torch_threads": "--torch-threads",
                 "data_sha256": "the data (same name, different rows)"}
 #: Library versions that must match for resumed folds to equal fresh ones.
@@ -55,6 +56,9 @@ def _checkpoint_settings(args, data, models, n_folds, versions):
         # only when repeated: older progress files (no key) match --repeats 1
         **({"repeats": args.repeats} if getattr(args, "repeats", 1) != 1 else {}),
         "random_state": args.random_state, "models": list(models),
+        # None for ReLU: progress files written before --activation resume
+        "activation": (None if args.activation_spec.name == "relu"
+                       else args.activation_spec.label),
         "torch_threads": args.torch_threads if torch else None,
         "data_sha256": _data_digest(data.X, data.y),
         "versions": {k: versions[k] for k in _RESUME_VERSIONS if k in versions},

@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 
+from ..utils.activations import NAMES
 from ._compare import _compare
 from ._errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CompareError
 from ._models import MODELS
@@ -129,6 +130,14 @@ def build_parser():
     cmp.add_argument("--models", metavar="M,M,...",
                      help=f"comma-separated, from {','.join(MODELS)} "
                           f"(default: all whose estimators are installed)")
+    cmp.add_argument("--activation", choices=NAMES, metavar="NAME",
+                     help="the hidden layers' activation of the nets (mlp, "
+                          "empirical) and of their kernels (ntk, nngp), one of "
+                          f"{', '.join(NAMES)} (relu); where skntk's kernels "
+                          "are ReLU only, ntk and nngp are left out with a note")
+    cmp.add_argument("--negative-slope", type=float, metavar="A",
+                     help="leaky_relu's slope below 0 (0.01); only with "
+                          "--activation leaky_relu")
     cmp.add_argument("--n-jobs", type=_int, default=1, metavar="J",
                      help="processes for the model-folds (1; -1: all cores): each "
                           "(model, fold) fit is one task, so at most models x folds "

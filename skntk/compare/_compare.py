@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils.activations import check_activation
 from ..utils.devices import limit_torch_threads
 from . import _html, _report, _significance, _sweep
 from ._checkpoint import (
@@ -27,7 +28,15 @@ from ._checkpoint import (
 from ._data import _Data, _load_data, _parse_classes
 from ._driver import _cross_validate_all, _Progress
 from ._errors import EXIT_OK, EXIT_USAGE, CompareError
-from ._models import KERNEL, MODELS, NET, TORCH_MODELS, _choose_models, _Context
+from ._models import (
+    KERNEL,
+    MODELS,
+    NET,
+    TORCH_MODELS,
+    _choose_models,
+    _Context,
+    _drop_relu_only_kernels,
+)
 from ._preset_teacher import _preset_teacher
 from ._preset_tp5 import _preset_tp5
 from ._summary import (
@@ -64,9 +73,17 @@ def _check_args(args):
         given = [f"--{k.replace('_', '-')}" for k in ("dataset", "classes", "n_train",
                                                        "cv", "models")
                  if getattr(args, k) is not None]
+        given += [f"--{k.replace('_', '-')}" for k in ("activation", "negative_slope")
+                  if getattr(args, k) is not None]
         if given:
             raise CompareError(f"--preset {args.preset} fixes the data and the models; "
                                f"drop {', '.join(given)}", EXIT_USAGE)
+    try:
+        args.activation_spec = check_activation(
+            args.activation or "relu", args.negative_slope, param="--activation",
+            slope_param="--negative-slope")
+    except ValueError as exc:
+        raise CompareError(str(exc), EXIT_USAGE) from None
     args.dataset = args.dataset or "digits"
     args.classes = _parse_classes(args.classes)
 
@@ -138,9 +155,12 @@ def _plan(args, note):
             f"{data.name}: class {classes[counts.argmin()]} has {counts.min()} rows, "
             f"fewer than --cv {n_folds} folds; lower --cv or raise --n-train",
             EXIT_USAGE)
+    spec = args.activation_spec
     ctx = _Context(quick=args.quick, random_state=args.random_state,
                    n_samples=len(y), n_features=X.shape[1], n_classes=classes.size,
-                   scaler=data.scaler)
+                   scaler=data.scaler, activation=spec.name,
+                   negative_slope=spec.negative_slope)
+    models = _drop_relu_only_kernels(models, ctx, args.models is not None, note)
     estimators = {m: MODELS[m].factory(ctx) for m in models}
     # repeats=1: StratifiedKFold(n_folds, shuffle=True, random_state)'s folds
     folds = _significance.make_folds(X, y, n_folds, repeats, args.random_state)
@@ -275,6 +295,7 @@ def _settings(args, plan):
         "widths": list(getattr(args, "widths", None) or []) or None,
         "models": plan.models, "n_jobs": args.n_jobs,
         "random_state": args.random_state, "quick": args.quick,
+        "activation": args.activation_spec.label,
         "figures": not args.no_figures, "torch_threads": args.torch_threads,
         "folds": ("StratifiedKFold(n_splits=%d, shuffle=True, random_state=%d)"
                   % (n_folds, args.random_state) if plan.repeats == 1 else

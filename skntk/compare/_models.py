@@ -19,6 +19,24 @@ class _Context:
     n_features: int
     n_classes: int
     scaler: bool
+    activation: str = "relu"  # --activation, the nets' and the kernels'
+    negative_slope: float = None  # --negative-slope (leaky_relu)
+
+    def activation_params(self):
+        """The estimators' activation parameters; {} for ReLU, every
+        estimator's default (so a ReLU run builds the same models as before)."""
+        if self.activation == "relu" and self.negative_slope is None:
+            return {}
+        return {"activation": self.activation, "negative_slope": self.negative_slope}
+
+
+def _kernel_takes_activation():
+    """Whether NTKClassifier has the ``activation`` parameter."""
+    # TODO(integrator): drop this guard after merging wt-actk (which adds
+    # NTKClassifier(activation=...)): then always True
+    from .. import NTKClassifier
+
+    return "activation" in NTKClassifier().get_params()
 
 
 def _pipeline(ctx, *steps):
@@ -28,9 +46,9 @@ def _pipeline(ctx, *steps):
     return make_pipeline(*((StandardScaler(),) if ctx.scaler else ()), *steps)
 
 
-#: The net and the kernel share the architecture: one hidden ReLU layer, NTK
-#: parameterization, w_std=1, b_std=0, squared loss; the kernel's small ridge
-#: stands for training to (near) zero loss.
+#: The net and the kernel share the architecture: one hidden layer (ReLU, or
+#: --activation), NTK parameterization, w_std=1, b_std=0, squared loss; the
+#: kernel's small ridge stands for training to (near) zero loss.
 NTK_ALPHA = 1e-3
 MLP_WIDTH, MLP_WIDTH_QUICK = 512, 128
 #: Learning rate per output unit. In NTK parameterization the stable SGD step
@@ -39,12 +57,30 @@ MLP_WIDTH, MLP_WIDTH_QUICK = 512, 128
 #: TorchMLPClassifier's max_learning_rate_ is 35 to 50 depending on the first
 #: batch, for one output about 5. 2.5 per output stays below 0.75 of it.
 MLP_LEARNING_RATE = 2.5
+#: Activations whose empirical NTK is larger than ReLU's get a smaller step:
+#: max_learning_rate_ on standardized digits (width 128, 10 outputs) is 59 for
+#: relu, 60-87 for leaky_relu(0.01), erf, tanh and gelu, 40 for logistic, 31 for
+#: identity and 17 for abs, so these factors keep the step below 0.45 of it.
+MLP_LEARNING_RATE_FACTOR = {"logistic": 0.6, "identity": 0.5, "abs": 0.3}
+
+
+def _learning_rate_factor(ctx):
+    if ctx.activation == "leaky_relu":  # phi'^2 averages (1 + a^2) / 2: abs at a=-1
+        return 1.0 / (1.0 + 2.4 * (ctx.negative_slope or 0.0) ** 2)
+    return MLP_LEARNING_RATE_FACTOR.get(ctx.activation, 1.0)
 
 
 def _ntk(ctx, kernel="ntk"):
     from .. import NTKClassifier
 
-    return _pipeline(ctx, NTKClassifier(alpha=NTK_ALPHA, kernel=kernel, depth=1))
+    activation = ctx.activation_params()
+    if activation and not _kernel_takes_activation():
+        # never a ReLU kernel beside a net of another activation: _plan drops
+        # the kernel models first
+        raise CompareError(f"NTKClassifier has no activation parameter for "
+                           f"--activation {ctx.activation}")
+    return _pipeline(ctx, NTKClassifier(alpha=NTK_ALPHA, kernel=kernel, depth=1,
+                                        **activation))
 
 
 def _nngp(ctx):
@@ -57,8 +93,10 @@ def _mlp(ctx, width=None):
     width = width or (MLP_WIDTH_QUICK if ctx.quick else MLP_WIDTH)
     n_outputs = 1 if ctx.n_classes == 2 else ctx.n_classes
     return _pipeline(ctx, TorchMLPClassifier(
-        hidden_layer_sizes=(width,), parameterization="ntk", loss="mse",
-        optimizer="sgd", learning_rate_init=MLP_LEARNING_RATE * n_outputs,
+        hidden_layer_sizes=(width,), **ctx.activation_params(),
+        parameterization="ntk", loss="mse",
+        optimizer="sgd",
+        learning_rate_init=MLP_LEARNING_RATE * n_outputs * _learning_rate_factor(ctx),
         batch_size=64, max_iter=60 if ctx.quick else 100,
         n_iter_no_change=np.inf, random_state=ctx.random_state))
 
@@ -70,6 +108,7 @@ def _empirical(ctx):
 
     width = 32 if ctx.quick else 64
     features = EmpiricalNTKFeatures(hidden_layer_sizes=(width, width),
+                                    **ctx.activation_params(),
                                     n_components=1024 if ctx.n_features * width > 4096
                                     else None,
                                     random_state=ctx.random_state)
@@ -123,6 +162,21 @@ def _available(needs):
     except (AttributeError, ImportError) as exc:
         return f"skntk.{needs} is not available ({type(exc).__name__}: {exc})"
     return None
+
+
+def _drop_relu_only_kernels(models, ctx, explicit, note):
+    """The models without the kernels when --activation is not ReLU and the
+    kernels are ReLU only here: an error if --models named them, else a note."""
+    kernels = [m for m in models if m in ENGINE_MODELS]
+    if not kernels or not ctx.activation_params() or _kernel_takes_activation():
+        return models
+    why = (f"this skntk's NTKClassifier has only the ReLU kernel, not that of "
+           f"--activation {ctx.activation}")
+    if explicit:
+        raise CompareError(f"--models {','.join(kernels)}: {why}; drop "
+                           f"{','.join(kernels)} from --models", EXIT_USAGE)
+    note(f"skipping model(s) {','.join(kernels)}: {why}")
+    return [m for m in models if m not in kernels]
 
 
 def _choose_models(text, note):

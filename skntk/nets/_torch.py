@@ -101,11 +101,17 @@ class _WithDerivative(torch.autograd.Function):
     (a callable activation given with its derivative: training follows the
     same derivative as the diagnostics and the kernel)."""
 
+    generate_vmap_rule = True  # torch.func (vmap, jacrev) can transform it
+
     @staticmethod
-    def forward(ctx, x, phi, dphi):
+    def forward(x, phi, dphi):
+        return phi(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, _, dphi = inputs
         ctx.save_for_backward(x)
         ctx.dphi = dphi
-        return phi(x)
 
     @staticmethod
     def backward(ctx, grad):

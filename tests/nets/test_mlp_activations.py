@@ -233,3 +233,46 @@ def test_named_and_importable_activations_pickle_a_lambda_needs_cloudpickle():
         pickle.dumps(est)
     again = pickle.loads(cloudpickle.dumps(est))
     np.testing.assert_array_equal(again.predict(X), est.predict(X))
+
+
+def test_models_pickled_before_activation_specs_still_work():
+    """A fitted net from before activations had specs held the name: its
+    module still predicts, and continuing training accepts the same name."""
+    X, y = _data()
+    est = _fit("tanh", X, y)
+    pred = est.predict(X)
+    est.module_.activation = "tanh"  # as the module pickled then
+    est.module_._act_fn = None
+    arch = est._arch_
+    est._arch_ = (arch[0], "tanh", *arch[2:])
+    np.testing.assert_array_equal(est.predict(X), pred)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.partial_fit(X, y)
+    with pytest.raises(ValueError, match="^activation changed"):
+        est.set_params(activation="relu").partial_fit(X, y)
+
+
+def test_given_derivative_works_under_torch_func():
+    """The module of Activation(sin, cos) is transformable by torch.func
+    (vmap of jacrev, as a per-example NTK computes it): the same Jacobians as
+    torch.sin differentiated by autograd."""
+    from torch.func import functional_call
+
+    X, y = _data()
+    kw = dict(hidden_layer_sizes=(5,), max_iter=1, dtype="float64", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        given = TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **kw)
+        plain = TorchMLPRegressor(activation=torch.sin, **kw)
+        modules = [est.fit(X, y).module_ for est in (given, plain)]
+
+    def jacobians(module):
+        params = dict(module.named_parameters())
+        return vmap(jacrev(lambda p, x: functional_call(module, p, (x[None],))[0]),
+                    in_dims=(None, 0))(params, torch.from_numpy(X))
+
+    J_given, J_plain = jacobians(modules[0]), jacobians(modules[1])
+    for name, J in J_given.items():
+        np.testing.assert_allclose(J.detach().numpy(), J_plain[name].detach().numpy(),
+                                   rtol=1e-12, atol=1e-14)
