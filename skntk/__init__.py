@@ -9,7 +9,7 @@ scipy and scikit-learn. The torch-based estimators (``TorchMLPClassifier``,
 import importlib
 
 from ._version import __version__
-from .kernels import ReluNTK, relu_kernel, relu_kernel_diag
+from .kernels import ReluNTK, ntk_kernel, ntk_kernel_diag, relu_kernel, relu_kernel_diag
 
 # public name -> subpackage, imported on first attribute access (PEP 562)
 _LAZY = {
@@ -25,7 +25,8 @@ _LAZY = {
     "AgreementDisplay": ".compare",
 }
 
-__all__ = sorted(["ReluNTK", "relu_kernel", "relu_kernel_diag", "__version__", *_LAZY])
+__all__ = sorted(["ReluNTK", "ntk_kernel", "ntk_kernel_diag", "relu_kernel",
+                  "relu_kernel_diag", "__version__", *_LAZY])
 
 
 def __getattr__(name):
