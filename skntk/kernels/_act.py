@@ -29,7 +29,7 @@ from ._relu import (
     relu_kernel_diag,
 )
 
-__all__ = ["ntk_kernel", "ntk_kernel_diag"]
+__all__ = ["gram", "gram_act", "ntk_kernel", "ntk_kernel_diag"]
 
 # the ReLU family p max(x, 0) + n min(x, 0): name -> (p, n) (leaky: n = slope)
 _FAMILY = {"identity": (1.0, 1.0), "abs": (1.0, -1.0)}
@@ -240,6 +240,27 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
                 np.fill_diagonal(out, rx.diag[k])
             outs.append(out.astype(dtype, copy=False))
     return tuple(outs) if kernel == "both" else outs[0]
+
+
+def gram(X, Y=None, *, activation="relu", negative_slope=None, kernel="ntk", depth=1,
+         w_std=1.0, b_std=0.0, dtype=None, working_memory=None, lower_only=False,
+         progress=None):
+    """:func:`ntk_kernel` plus the estimators' options ``lower_only`` and
+    ``progress`` (see :func:`skntk.kernels._relu._relu_kernel`): public within
+    skntk, the one entry point of the ridge estimators for every activation.
+    For non-ReLU activations ``progress`` is called once, at the end."""
+    spec = _spec(activation, negative_slope)
+    if spec.name == "relu":
+        return _relu_kernel(X, Y, kernel=kernel, depth=depth, w_std=w_std, b_std=b_std,
+                            dtype=dtype, working_memory=working_memory,
+                            lower_only=lower_only, progress=progress)
+    out = gram_act(X, Y, spec, kernel=kernel, depth=depth, w_std=w_std, b_std=b_std,
+                   dtype=dtype, lower_only=lower_only, working_memory=working_memory)
+    if progress is not None:
+        n = len(X)
+        total = n * (n + 1) // 2 if Y is None else n * len(Y)
+        progress(total, total)
+    return out
 
 
 def ntk_kernel_diag(X, *, activation="relu", negative_slope=None, kernel="ntk",

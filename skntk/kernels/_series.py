@@ -25,7 +25,7 @@ from ..utils.warn import warn
 
 __all__ = ["SeriesRows"]
 
-TOL = 1e-13
+TOL = 1e-11
 # (terms, grid half-width, step): a cheap grid first, a finer one for the rows
 # whose tail is not yet below TOL
 _PASSES = ((160, 36.0, 0.05), (640, 62.0, 0.025))
@@ -121,13 +121,18 @@ class SeriesRows:
             b, tb = _coefficients(self.df, q, K, L, h)
             ka, ra = _terms(a, ta)
             kb, rb = _terms(b, tb)
+            # the grid must resolve phi(sqrt(q) z): else aliasing can make a
+            # wrong series look converged
+            coarse = np.sqrt(q) * h > 0.5
+            ka[coarse] = kb[coarse] = K + 1
+            ra[coarse], rb[coarse] = ta[coarse], tb[coarse]
             k = int(max(ka.max(initial=1), kb.max(initial=1)))
             if k <= K or npass == len(_PASSES) - 1:
                 break
         if k > K:
             worst = float(np.max(np.maximum(ra / np.where(ta > 0, ta, 1.0),
                                             rb / np.where(tb > 0, tb, 1.0))))
-            warn(f"The {self.label} kernel series did not converge to 1e-13 in {K} "
+            warn(f"The {self.label} kernel series did not converge to {TOL:g} in {K} "
                  f"terms at layer {layer + 1} (pre-activation variance up to "
                  f"{q.max():.3g}): kernel entries may be off by up to "
                  f"{math.sqrt(max(worst, 0.0)):.1e} relative. Standardise the input "
