@@ -162,7 +162,8 @@ def ntk_kernel(X, Y=None, *, activation="relu", negative_slope=None, kernel="ntk
         Number of hidden layers.
     w_std, b_std : float, default=1.0, 0.0
     dtype : {None, numpy.float32, numpy.float64}, default=None
-        Output precision (the recursion runs in float64).
+        Output and GEMM precision (``None``: float32 when every input is
+        float32); the recursion runs in float64.
 
     Returns
     -------
@@ -208,11 +209,13 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     n, m = len(X), len(Y)
     want_ntk = kernel in ("ntk", "both")
     want_nngp = kernel in ("nngp", "both")
-    out_ntk = np.empty((n, m)) if want_ntk else np.empty((1, 1))
-    out_nngp = np.empty((n, m)) if want_nngp else np.empty((1, 1))
+    # the GEMM of each tile is written into the output rows it becomes (in
+    # the output's dtype); the engine computes in float64 and overwrites them
+    out_ntk = np.empty((n, m), dtype) if want_ntk else np.empty((1, 1), dtype)
+    out_nngp = np.empty((n, m), dtype) if want_nngp else np.empty((1, 1), dtype)
     target = out_ntk if want_ntk else out_nngp
-    rows = chunk_rows(n, m * 8, working_memory, min_bytes=_MIN_TILE_BYTES,
-                      max_fraction=8)
+    rows = chunk_rows(n, m * dtype.itemsize, working_memory,
+                      min_bytes=_MIN_TILE_BYTES, max_fraction=8)
     args_x = rx.engine_args(nterms)
     args_y = args_x if sym else ry.engine_args(nterms)
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
@@ -222,9 +225,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
         G = target[i0:i1, :cols]
-        np.matmul(rx.Xs[i0:i1].astype(np.float64), ry.Xs[:cols].T.astype(np.float64),
-                  out=G) if dtype == np.float32 else np.matmul(
-                      rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
+        np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
         _serial_or_parallel(G.size * work, _SERIAL_WORK, _engine_act.tile_serial,
                             _engine_act.tile, G, i0, sym, *args_x, *args_y, kind, sl,
                             nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
@@ -238,7 +239,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
                                         _engine.mirror_lower_serial,
                                         _engine.mirror_lower, out)
                 np.fill_diagonal(out, rx.diag[k])
-            outs.append(out.astype(dtype, copy=False))
+            outs.append(out)
     return tuple(outs) if kernel == "both" else outs[0]
 
 

@@ -36,7 +36,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._engine import C64, LOCK, _angle, _explicit_om_op  # noqa: F401 (LOCK: re-used)
+from ._engine import C64, _angle, _atan_frac, _explicit_om_op
 
 _JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 
@@ -79,6 +79,20 @@ def _abrelu(om, op, ri, rj, p2n2, pmn2, ppn2, pn):
 
 
 @njit(inline="always", **_JIT)
+def _atan2(y, x):
+    """atan2(y, x) with selects only (vectorises, unlike libm's atan2), from
+    the ReLU engine's Cephes arctangent of a ratio in [0, 1]."""
+    ay = abs(y)
+    ax = abs(x)
+    swap = ay > ax
+    big = ay if swap else ax
+    t = _atan_frac(ax if swap else ay, big if big > 0.0 else 1.0, C64)
+    t = 0.5 * PI - t if swap else t
+    t = PI - t if x < 0.0 else t
+    return -t if y < 0.0 else t
+
+
+@njit(inline="always", **_JIT)
 def _cos(om, op):
     return op - 1.0 if om > 1.0 else 1.0 - om
 
@@ -90,7 +104,7 @@ def _erf(om, op, ri, rj):
     cs = ri * rj * _cos(om, op)
     # (1 + 2 qi)(1 + 2 qj) - 4 c^2 as a sum of non-negative terms
     sd = math.sqrt(1.0 + 2.0 * qi + 2.0 * qj + 4.0 * qi * qj * om * op)
-    return (2.0 / PI) * math.atan2(2.0 * cs, sd), (4.0 / PI) / sd
+    return (2.0 / PI) * _atan2(2.0 * cs, sd), (4.0 / PI) / sd
 
 
 @njit(inline="always", **_JIT)
@@ -102,7 +116,7 @@ def _gelu(om, op, ri, rj):
     q = (1.0 + qi) * (1.0 + qj)
     d2 = 1.0 + qi + qj + p * om * op  # (1 + qi)(1 + qj) - c^2
     d = math.sqrt(d2)
-    a = math.atan2(d, -cs)  # pi / 2 + arcsin(c / sqrt(q)), in [0, pi]
+    a = _atan2(d, -cs)  # pi / 2 + arcsin(c / sqrt(q)), in [0, pi]
     e = (cs * a + (cs * cs + p * d2) / (q * d)) * INV2PI
     # (1 - p) / q + 1 = (2 + qi + qj) / q, without the cancellation
     ed = a * INV2PI + cs / d * INV2PI * (1.0 / d2 + (2.0 + qi + qj) / q)
@@ -125,13 +139,13 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
     nrows, ncols = G.shape
     if not sym:
         for r in prange(nrows):
-            work = np.empty((6, ncols))
+            work = np.empty((7, ncols))
             _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy,
                  uy, hy, gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp,
                  want_ntk, want_nngp, work)
         return
     for k in prange((nrows + 1) // 2):
-        work = np.empty((6, ncols))
+        work = np.empty((7, ncols))
         _row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy,
              hy, gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
              want_nngp, work)
@@ -148,20 +162,11 @@ def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, 
                 gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
                 want_nngp):
     """:func:`tile` on the calling thread, for small tiles."""
-    work = np.empty((6, G.shape[1]))
+    work = np.empty((7, G.shape[1]))
     for r in range(G.shape[0]):
         _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
              gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
              want_nngp, work)
-
-
-@njit(**_JIT)
-def _first(G, r, i, j, Xs, axi, bxi, Ys, ay, by, tau):
-    raw = axi * ay[j] * G[r, j] + bxi * by[j]
-    if abs(raw) > 1.0 - tau:
-        return _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
-    c = min(max(raw, -1.0), 1.0)
-    return 1.0 - c, 1.0 + c
 
 
 @njit(**_JIT)
@@ -178,8 +183,20 @@ def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, 
     ea = work[4, :m]
     eb = work[5, :m]
     r0 = rx[0, i]
+    axi = ax[i]
+    bxi = bx[i]
+    lim = 1.0 - tau
+    near = 0
+    for j in range(m):  # vectorised; the rare nearly (anti)parallel pairs below
+        raw = axi * ay[j] * G[r, j] + bxi * by[j]
+        near += abs(raw) > lim
+        c = min(max(raw, -1.0), 1.0)
+        om[j] = 1.0 - c
+        op[j] = 1.0 + c
+    for j in range(m if near else 0):
+        if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
+            om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
     for j in range(m):
-        om[j], op[j] = _first(G, r, i, j, Xs, ax[i], bx[i], Ys, ay, by, tau)
         T[j] = r0 * ry[0, j] * _cos(om[j], op[j])
     p2n2, pmn2, ppn2, pn = slopes[0], slopes[1], slopes[2], slopes[3]
     for layer in range(depth):
@@ -206,17 +223,25 @@ def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, 
             for j in range(m):
                 ea[j], eb[j] = _gelu(om[j], op[j], ri, ry[layer, j])
         else:
+            cs = work[6, :m]
             for j in range(m):
                 ea[j] = 0.0
                 eb[j] = 0.0
                 S[j] = 1.0  # cos^k
+                cs[j] = _cos(om[j], op[j])
             for k in range(nterms[layer]):
+                # coefficients that vanish (parity: odd tanh, even tanh')
+                # are exact zeros, so their pass is skipped
                 hi = hx[layer, k, i]
                 gi = gx[layer, k, i]
+                if hi != 0.0:
+                    for j in range(m):
+                        ea[j] += hi * hy[layer, k, j] * S[j]
+                if gi != 0.0:
+                    for j in range(m):
+                        eb[j] += gi * gy[layer, k, j] * S[j]
                 for j in range(m):
-                    ea[j] += hi * hy[layer, k, j] * S[j]
-                    eb[j] += gi * gy[layer, k, j] * S[j]
-                    S[j] *= _cos(om[j], op[j])
+                    S[j] *= cs[j]
         rni = rx[layer + 1, i]
         for j in range(m):
             S[j] = w2 * ea[j] + b2

@@ -100,6 +100,15 @@ def _terms(a, tot):
     return np.where(ok.any(axis=1), ok.argmax(axis=1) + 1, a.shape[1] + 1), tail[:, -1]
 
 
+def _zero_parity(a, tot):
+    """Set to exactly 0 the coefficients of every row that are at rounding
+    level for all rows (the even ones of an odd function, ...): the engine
+    skips them."""
+    floor = 1e-14 * math.sqrt(float(np.max(tot, initial=0.0)))
+    a[:, np.max(np.abs(a), axis=0, initial=0.0) <= floor] = 0.0
+    return a
+
+
 class SeriesRows:
     """Series coefficients of phi and phi' for the rows of one input, layer
     by layer (:meth:`add_layer` with the rows' variances at that layer)."""
@@ -138,8 +147,8 @@ class SeriesRows:
                  f"{math.sqrt(max(worst, 0.0)):.1e} relative. Standardise the input "
                  "or lower w_std.")
             k = K
-        self.h.append(a)
-        self.g.append(b)
+        self.h.append(_zero_parity(a, ta))
+        self.g.append(_zero_parity(b, tb))
         self.q.append(q)
         self.nterms[layer] = k
         return ta, tb
@@ -155,8 +164,10 @@ class SeriesRows:
             k = int(nterms[layer])
             if k > self.h[layer].shape[1]:  # the other input needed more terms
                 K1, L, hh = _PASSES[-1]
-                self.h[layer] = _coefficients(self.f, self.q[layer], K1, L, hh)[0]
-                self.g[layer] = _coefficients(self.df, self.q[layer], K1, L, hh)[0]
+                self.h[layer] = _zero_parity(
+                    *_coefficients(self.f, self.q[layer], K1, L, hh))
+                self.g[layer] = _zero_parity(
+                    *_coefficients(self.df, self.q[layer], K1, L, hh))
             h[layer, :k] = self.h[layer][:, :k].T
             g[layer, :k] = self.g[layer][:, :k].T
         return h, g
