@@ -33,6 +33,7 @@ BENCHMARKS = {  # name -> (module, argv for --quick, argv for the full run)
     "empirical": ("bench_empirical", ["--rows", "16", "--gram-rows", "300",
                                       "--repeat", "2"], []),
     "mlp": ("bench_mlp", ["--quick"], []),
+    "activations": ("bench_activations", ["--n", "1000", "--repeat", "1"], []),
 }
 
 
