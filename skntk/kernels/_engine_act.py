@@ -50,11 +50,10 @@ _S3, _S5, _S7, _S9, _S11, _S13, _S15 = (1 / 3, -1 / 30, 1 / 840, -1 / 45360,
 @njit(inline="always", **_JIT)
 def _sigma(theta, s, c):
     """sin(theta) - theta cos(theta) to full relative precision (~theta^3 / 3)."""
-    if theta < 0.5:
-        t2 = theta * theta
-        return theta * t2 * (_S3 + t2 * (_S5 + t2 * (_S7 + t2 * (
-            _S9 + t2 * (_S11 + t2 * (_S13 + t2 * _S15))))))
-    return s - theta * c
+    t2 = theta * theta
+    series = theta * t2 * (_S3 + t2 * (_S5 + t2 * (_S7 + t2 * (
+        _S9 + t2 * (_S11 + t2 * (_S13 + t2 * _S15))))))
+    return series if theta < 0.5 else s - theta * c  # a select: vectorises
 
 
 @njit(inline="always", **_JIT)
@@ -71,10 +70,10 @@ def _abrelu(om, op, ri, rj, p2n2, pmn2, ppn2, pn):
     theta, pt, s, c = _angle(om, op, C64)
     ed = (p2n2 * pt + 2.0 * pn * theta) * INV2PI
     e = ri * rj * (ed * c + pmn2 * s * INV2PI)
-    if om <= 1.0:
-        g = 0.5 * p2n2 * om - pmn2 * INV2PI * _sigma(theta, s, c)
-    else:
-        g = 0.5 * ppn2 - pn * op - pmn2 * INV2PI * _sigma(pt, s, -c)
+    small = om <= 1.0
+    # sigma of theta below pi / 2, of pi - theta above (selects, no branch)
+    sg = _sigma(theta if small else pt, s, c if small else -c)
+    g = (0.5 * p2n2 * om if small else 0.5 * ppn2 - pn * op) - pmn2 * INV2PI * sg
     return e, ed, min(max(g / (0.5 * p2n2), 0.0), 2.0)
 
 
