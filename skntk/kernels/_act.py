@@ -143,8 +143,10 @@ def ntk_kernel(X, Y=None, *, activation="relu", negative_slope=None, kernel="ntk
     formulas with slopes), ``"erf"`` (Williams' arcsine formula), ``"gelu"``;
     ``"relu"`` is :func:`skntk.relu_kernel`. ``"tanh"``, ``"logistic"`` and
     callables use the dual-activation (Hermite) series, accurate to about
-    1e-10 relative to :math:`\\sqrt{k(x,x) k(y,y)}` (see the user guide,
-    "Activations").
+    1e-10 relative to :math:`\\sqrt{k(x,x) k(y,y)}` while the first layer's
+    variance ``w_std**2 |x|**2 / d + b_std**2`` stays below about 3 (tanh)
+    or 12 (logistic); beyond, a warning gives the error bound (see the user
+    guide, "Kernels of every activation").
 
     Parameters
     ----------
