@@ -43,6 +43,7 @@ BENCHMARKS = {  # name -> (module, argv for --quick, argv for the full run)
                                       "--repeat", "2", "--quick-transform"], []),
     "mlp": ("bench_mlp", ["--quick"], []),
     "coldstart": ("bench_coldstart", [], []),
+    "activations": ("bench_activations", ["--n", "1000", "--repeat", "1"], []),
 }
 
 

@@ -9,7 +9,8 @@ scipy and scikit-learn. The torch-based estimators (``TorchMLPClassifier``,
 import importlib
 
 from ._version import __version__
-from .kernels import ReluNTK, relu_kernel, relu_kernel_diag
+from .kernels import (NTK, ReluNTK, ntk_kernel, ntk_kernel_diag, relu_kernel,
+                      relu_kernel_diag)
 
 # public name -> subpackage, imported on first attribute access (PEP 562)
 _LAZY = {
@@ -26,7 +27,8 @@ _LAZY = {
     "WidthSweepDisplay": ".compare",
 }
 
-__all__ = sorted(["ReluNTK", "relu_kernel", "relu_kernel_diag", "__version__", *_LAZY])
+__all__ = sorted(["NTK", "ReluNTK", "ntk_kernel", "ntk_kernel_diag", "relu_kernel",
+                  "relu_kernel_diag", "__version__", *_LAZY])
 
 
 def __getattr__(name):

@@ -42,6 +42,10 @@ def ridge_instances():
         NTKClassifierCV(),
         NTKClassifierCV(scoring="accuracy", kernel="nngp"),
         NTKRegressorCV(training_times=[1.0, 100.0, np.inf], depth=2),
+        # other activations: the series, a closed form with a slope (the CV
+        # variants' new parameters are checked by their default instances)
+        NTKRegressor(activation="tanh", depth=2, b_std=0.1),
+        NTKClassifier(activation="leaky_relu", negative_slope=0.2),
     ]
 
 

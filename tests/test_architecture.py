@@ -32,7 +32,10 @@ LAYERS = {
 # skntk/nets only inside functions, so that nothing `import skntk` loads
 # imports it
 TORCH_TWINS = {"kernels/torch_gram.py", "ridge/_device.py"}
-TORCH_LAZY = {"utils/devices.py", "utils/activations.py", "empirical"}
+# kernels/_series.py: a user-callable activation is a torch function, sampled
+# (inside a function) to get its kernel series
+TORCH_LAZY = {"utils/devices.py", "utils/activations.py", "empirical",
+              "kernels/_series.py"}
 MAX_LINES = 600
 # the package's version: every layer may read it (pickles record it)
 VERSION = "skntk._version"

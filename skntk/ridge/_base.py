@@ -28,7 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..kernels import MAX_DEPTH, gram, relu_kernel_diag
+from ..kernels import MAX_DEPTH, gram, ntk_kernel_diag
 from ..linalg import (
     JITTER,
     check_eigh_size,
@@ -39,7 +39,6 @@ from ..linalg import (
     eigh_lower,
     factor_with_jitter,
     falkon,
-    min_eigenvalue_from_cholesky,
     solve_triangular_lower,
     spectral_coef,
     spectral_filter,
@@ -47,10 +46,12 @@ from ..linalg import (
     warn_if_ill_conditioned,
     warn_if_singular,
 )
+from ..utils.activations import NAMES, Activation, check_activation
 from ..utils.chunks import row_chunks
 from ..utils.compat import Interval, StrOptions, check_sample_weight
 from ..utils.versions import VersionedStateMixin
 from ..utils.warn import warn
+from ._diagnostics import DiagnosticsMixin
 
 # Conjugate gradient iterations of solver="nystrom" (FALKON needs tens).
 _NYSTROM_MAX_ITER = 500
@@ -78,12 +79,15 @@ class _Solution:
     y_kinv_y: Optional[np.ndarray] = None  # y' (K + alpha I)^-1 y per target
 
 
-class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
+class _BaseNTKRidge(DiagnosticsMixin, VersionedStateMixin, MultiOutputMixin,
+                    BaseEstimator):
     """Shared fit/predict machinery; the estimators stay thin."""
 
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "kernel": [StrOptions({"ntk", "nngp", "precomputed"})],
+        "activation": [StrOptions(set(NAMES)), callable, Activation],
+        "negative_slope": [None, Real],
         "depth": [Interval(Integral, 1, MAX_DEPTH, closed="both")],
         "w_std": [Interval(Real, 0, None, closed="left")],
         "b_std": [Interval(Real, 0, None, closed="left")],
@@ -100,9 +104,12 @@ class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
 
     def __init__(self, alpha=1.0, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
                  solver="auto", training_time=None, n_components=1000, tol=1e-6,
-                 random_state=None, dtype=None, device=None, verbose=0, copy_X=True):
+                 random_state=None, dtype=None, device=None, verbose=0, copy_X=True,
+                 activation="relu", negative_slope=None):
         self.alpha = alpha
         self.kernel = kernel
+        self.activation = activation
+        self.negative_slope = negative_slope
         self.depth = depth
         self.w_std = w_std
         self.b_std = b_std
@@ -125,7 +132,8 @@ class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
 
     def _kernel_kwargs(self):
         return dict(kernel=self.kernel, depth=self.depth, w_std=self.w_std,
-                    b_std=self.b_std)
+                    b_std=self.b_std, activation=self.activation,
+                    negative_slope=self.negative_slope)
 
     def _work_dtype(self):
         """float64 unless dtype asks for float32 (Gram, factor, dual weights)."""
@@ -173,7 +181,7 @@ class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
         if self.kernel == "precomputed":
             diag = np.abs(np.diagonal(X))
         else:
-            diag = relu_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
+            diag = ntk_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
         top = float(np.max(diag)) if diag.size else 0.0
         # an all-zero X (or Gram) has the exact kernel 0: nothing underflowed
         if top >= floor or not np.any(X):
@@ -301,6 +309,7 @@ class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
         """Forget the previous solution: a fit that raises leaves no model."""
         vars(self).pop("_solution", None)
         self._check_finite_hyper()
+        check_activation(self.activation, self.negative_slope)
 
     def _fit_targets(self, X, y, sample_weight, *, alpha):
         """Factor the Gram of X once and solve for targets y (n, k)."""
@@ -341,6 +350,10 @@ class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
         n_outputs_total = y.shape[1] * (n if sw is None else float(sw @ sw))
         clamp, Qty, on_device = True, None, None
         if self.device is not None:
+            if check_activation(self.activation, self.negative_slope).name != "relu":
+                raise ValueError(
+                    f"device={self.device!r} computes the ReLU kernel only (its torch "
+                    f"twin); activation={self.activation!r} needs device=None.")
             from ._device import fit_on_device  # imports torch
 
             on_device = fit_on_device(self, X, y, sw, alpha)
@@ -509,7 +522,7 @@ class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
         if sol.kind == "nystrom":
             raise ValueError("return_std=True is not available with "
                              "solver='nystrom'; use solver='cholesky'.")
-        var = relu_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
+        var = ntk_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
         for rows in self._row_chunks(X.shape[0]):
             B = self._cross_kernel(X[rows]).T
             if sol.sqrt_sw is not None:
@@ -552,46 +565,3 @@ class _BaseNTKRidge(VersionedStateMixin, MultiOutputMixin, BaseEstimator):
             g = spectral_filter(self.eigenvalues_, sol.alpha, t,
                                 sol.n_outputs_total).astype(Q.dtype)
             yield (KQ @ (g[:, None] * sol.Qty)).astype(np.float64, copy=False)
-
-    # ---- diagnostics -------------------------------------------------------- #
-
-    def gram_min_eigenvalue(self):
-        """Smallest eigenvalue of the (weighted) training Gram matrix K.
-
-        Read from the cached factorisation, without recomputing the Gram: free
-        with ``solver="eigh"``; with Cholesky, a Lanczos iteration on
-        (K + alpha I)^-1 applied through two triangular solves per step.
-
-        Returns
-        -------
-        float
-        """
-        check_is_fitted(self)
-        sol = self._solution
-        if sol.kind == "nystrom":
-            raise ValueError("gram_min_eigenvalue needs the exact Gram matrix; "
-                             "solver='nystrom' never forms it.")
-        if sol.kind == "eigh":
-            return float(self.eigenvalues_[0])
-        # L_.T: the Fortran-ordered upper factor
-        return min_eigenvalue_from_cholesky(self.L_.T, sol.alpha, self.jitter_)
-
-    def generalization_bound(self):
-        """sqrt(y' (K + alpha I)^-1 y / n) per target, from the cached solve.
-
-        With ``alpha=0`` this is the bound of the seed notebook (Arora et al.,
-        2019: the population loss of a wide two-layer net trained by gradient
-        descent scales with it). Computed at fit time from ``dual_coef_``.
-
-        Returns
-        -------
-        float or ndarray of shape (n_targets,)
-        """
-        check_is_fitted(self)
-        sol = self._solution
-        if sol.y_kinv_y is None:
-            raise ValueError("generalization_bound needs the converged exact "
-                             "solution (no finite training time, not "
-                             "solver='nystrom').")
-        b = np.sqrt(np.maximum(sol.y_kinv_y, 0.0) / sol.n_train)
-        return float(b[0]) if b.shape == (1,) else b

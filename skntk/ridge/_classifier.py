@@ -80,7 +80,7 @@ class NTKClassifier(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidge):
     Parameters
     ----------
     alpha, kernel, depth, w_std, b_std, solver, training_time, n_components, \
-tol, random_state, dtype, device, verbose, copy_X
+tol, random_state, dtype, device, verbose, copy_X, activation, negative_slope
         As in :class:`NTKRegressor`.
 
     Attributes

@@ -36,8 +36,10 @@ class _BaseNTKRidgeCV(_BaseNTKRidge):
 
     def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, training_times=None,
                  kernel="ntk", depth=1, w_std=1.0, b_std=0.0, store_cv_results=False,
-                 copy_X=True):
+                 copy_X=True, activation="relu", negative_slope=None):
         self.alphas = alphas
+        self.activation = activation
+        self.negative_slope = negative_slope
         self.training_times = training_times
         self.kernel = kernel
         self.depth = depth
@@ -192,7 +194,7 @@ class NTKRegressorCV(RegressorMixin, _BaseNTKRidgeCV):
         this grid the criterion is generalized cross-validation (GCV,
         mean((y - H y)^2) / (1 - tr(H) / n)^2 for the smoother H), still
         from the one eigendecomposition.
-    kernel, depth, w_std, b_std
+    kernel, depth, w_std, b_std, activation, negative_slope
         As in :class:`NTKRegressor`.
     store_cv_results : bool, default=False
         Keep the squared leave-one-out residuals in ``cv_results_`` (with
@@ -277,7 +279,7 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
     training_times : array-like of float >= 0 or None, default=None
         As in :class:`NTKRegressorCV` (GCV of the coding; not with
         ``scoring="accuracy"``).
-    kernel, depth, w_std, b_std
+    kernel, depth, w_std, b_std, activation, negative_slope
         As in :class:`NTKRegressor`.
     scoring : {None, "accuracy"}, default=None
         None: leave-one-out squared error of the coding; "accuracy": fraction
@@ -310,10 +312,12 @@ class NTKClassifierCV(_ClassifierMixinNTK, ClassifierMixin, _BaseNTKRidgeCV):
 
     def __init__(self, alphas=(1e-3, 1e-2, 1e-1, 1.0, 10.0), *, training_times=None,
                  kernel="ntk", depth=1, w_std=1.0, b_std=0.0, scoring=None,
-                 store_cv_results=False, copy_X=True):
+                 store_cv_results=False, copy_X=True, activation="relu",
+                 negative_slope=None):
         super().__init__(alphas, training_times=training_times, kernel=kernel,
                          depth=depth, w_std=w_std, b_std=b_std,
-                         store_cv_results=store_cv_results, copy_X=copy_X)
+                         store_cv_results=store_cv_results, copy_X=copy_X,
+                         activation=activation, negative_slope=negative_slope)
         self.scoring = scoring
 
     @fit_context(prefer_skip_nested_validation=True)

@@ -91,7 +91,10 @@ def fit_on_device(est, X, y, sw, alpha):
         K = torch.tensor(np.ascontiguousarray(X, dtype=dtype), device=dev)
     else:
         with est._gram_progress(n) as progress:
-            K = gram_lower(X, **est._kernel_kwargs(), dtype=dtype, device=dev,
+            kw = est._kernel_kwargs()  # ReLU only (checked by the caller)
+            kw.pop("activation", None)
+            kw.pop("negative_slope", None)
+            K = gram_lower(X, **kw, dtype=dtype, device=dev,
                            progress=progress)
     if sw is not None:
         w = torch.tensor(sw, dtype=K.dtype, device=dev)

@@ -33,7 +33,7 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         The network's kernel, or "precomputed": ``X`` is then the Gram
         matrix at fit and the test-by-train kernel at predict.
     depth : int >= 1, default=1
-        Number of hidden ReLU layers of the network.
+        Number of hidden layers of the network.
     w_std, b_std : float >= 0, default=1.0, 0.0
         Weight and bias standard deviations (neural-tangents' NTK
         parameterization; see :func:`skntk.relu_kernel`).
@@ -89,6 +89,12 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         ``fit`` change no prediction. False keeps a reference to it when it
         is already a C-ordered array of the fit's dtype (writing into it then
         changes the predictions); otherwise a converted copy is stored anyway.
+    activation : str, callable or Activation, default="relu"
+        The network's activation: "relu", "tanh", "logistic", "identity",
+        "erf", "gelu", "leaky_relu", "abs", or an elementwise function on
+        torch tensors (see :func:`skntk.ntk_kernel`). ``device`` needs "relu".
+    negative_slope : float, default=None
+        Slope of "leaky_relu" for x < 0 (``None``: 0.01); only for it.
 
     Attributes
     ----------
