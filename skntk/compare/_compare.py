@@ -35,7 +35,6 @@ from ._models import (
     TORCH_MODELS,
     _choose_models,
     _Context,
-    _drop_relu_only_kernels,
 )
 from ._preset_teacher import _preset_teacher
 from ._preset_tp5 import _preset_tp5
@@ -160,7 +159,6 @@ def _plan(args, note):
                    n_samples=len(y), n_features=X.shape[1], n_classes=classes.size,
                    scaler=data.scaler, activation=spec.name,
                    negative_slope=spec.negative_slope)
-    models = _drop_relu_only_kernels(models, ctx, args.models is not None, note)
     estimators = {m: MODELS[m].factory(ctx) for m in models}
     # repeats=1: StratifiedKFold(n_folds, shuffle=True, random_state)'s folds
     folds = _significance.make_folds(X, y, n_folds, repeats, args.random_state)

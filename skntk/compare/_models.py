@@ -30,15 +30,6 @@ class _Context:
         return {"activation": self.activation, "negative_slope": self.negative_slope}
 
 
-def _kernel_takes_activation():
-    """Whether NTKClassifier has the ``activation`` parameter."""
-    # TODO(integrator): drop this guard after merging wt-actk (which adds
-    # NTKClassifier(activation=...)): then always True
-    from .. import NTKClassifier
-
-    return "activation" in NTKClassifier().get_params()
-
-
 def _pipeline(ctx, *steps):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -73,14 +64,9 @@ def _learning_rate_factor(ctx):
 def _ntk(ctx, kernel="ntk"):
     from .. import NTKClassifier
 
-    activation = ctx.activation_params()
-    if activation and not _kernel_takes_activation():
-        # never a ReLU kernel beside a net of another activation: _plan drops
-        # the kernel models first
-        raise CompareError(f"NTKClassifier has no activation parameter for "
-                           f"--activation {ctx.activation}")
+    # the kernel of the net's activation (never a ReLU kernel beside a tanh net)
     return _pipeline(ctx, NTKClassifier(alpha=NTK_ALPHA, kernel=kernel, depth=1,
-                                        **activation))
+                                        **ctx.activation_params()))
 
 
 def _nngp(ctx):
@@ -162,21 +148,6 @@ def _available(needs):
     except (AttributeError, ImportError) as exc:
         return f"skntk.{needs} is not available ({type(exc).__name__}: {exc})"
     return None
-
-
-def _drop_relu_only_kernels(models, ctx, explicit, note):
-    """The models without the kernels when --activation is not ReLU and the
-    kernels are ReLU only here: an error if --models named them, else a note."""
-    kernels = [m for m in models if m in ENGINE_MODELS]
-    if not kernels or not ctx.activation_params() or _kernel_takes_activation():
-        return models
-    why = (f"this skntk's NTKClassifier has only the ReLU kernel, not that of "
-           f"--activation {ctx.activation}")
-    if explicit:
-        raise CompareError(f"--models {','.join(kernels)}: {why}; drop "
-                           f"{','.join(kernels)} from --models", EXIT_USAGE)
-    note(f"skipping model(s) {','.join(kernels)}: {why}")
-    return [m for m in models if m not in kernels]
 
 
 def _choose_models(text, note):

@@ -10,7 +10,6 @@ from _compare_cli import run as _run
 from skntk.compare import _models
 from skntk.compare._checkpoint import _resume_mismatch
 from skntk.compare._cli import main
-from skntk.compare._errors import CompareError
 
 
 def _ctx(activation, negative_slope=None):
@@ -26,13 +25,9 @@ def test_activation_reaches_every_model(activation, slope):
     features = _models._empirical(ctx)[-2]
     for est in (net, features):
         assert (est.activation, est.negative_slope) == (activation, slope)
-    if _models._kernel_takes_activation():  # after wt-actk's NTKClassifier
-        for factory in (_models._ntk, _models._nngp):
-            kernel = factory(ctx)[-1]
-            assert (kernel.activation, kernel.negative_slope) == (activation, slope)
-    else:  # a ReLU kernel is never built beside a net of another activation
-        with pytest.raises(CompareError, match="no activation parameter"):
-            _models._ntk(ctx)
+    for factory in (_models._ntk, _models._nngp):  # never a ReLU kernel beside
+        kernel = factory(ctx)[-1]
+        assert (kernel.activation, kernel.negative_slope) == (activation, slope)
     # ReLU builds exactly the models of before (every default)
     relu = _models._mlp(_ctx("relu"))[-1]
     assert relu.get_params() == _models._mlp(_models._Context(
@@ -51,31 +46,23 @@ def test_learning_rate_of_the_net_shrinks_with_its_kernel():
 
 
 @pytest.mark.slow
-def test_compare_with_a_relu_only_kernel_drops_it_with_a_note(tmp_path, capsys,
-                                                             monkeypatch):
-    """With kernels that are ReLU only, --activation tanh runs the nets (with
-    tanh, in the report) and leaves ntk and nngp out with a note; naming them
-    in --models is a usage error."""
-    monkeypatch.setattr(_models, "_kernel_takes_activation", lambda: False)
-    monkeypatch.setattr(_models, "DEFAULT_MODELS", ("ntk", "nngp", "mlp", "empirical"))
+def test_compare_with_tanh_runs_the_tanh_kernel_beside_the_tanh_net(tmp_path, capsys):
+    """--activation tanh: the net, the empirical features and the kernels all
+    get tanh (in the report's settings), and every model scores."""
     code, _, err = _run(["compare", "--activation", "tanh", "--n-train", "60", "--cv",
-                         "2", "--quick", "--no-figures", "--output", str(tmp_path)],
-                        capsys)
+                         "2", "--quick", "--no-figures", "--models",
+                         "ntk,nngp,mlp,empirical", "--output", str(tmp_path)], capsys)
     assert code == 0, err
-    assert "note: skipping model(s) ntk,nngp: this skntk's NTKClassifier has only " \
-           "the ReLU kernel, not that of --activation tanh" in err
     report = json.loads((tmp_path / "results.json").read_text())
     settings = report["settings"]
-    assert settings["models"] == ["mlp", "empirical"]
+    assert settings["models"] == ["ntk", "nngp", "mlp", "empirical"]
     assert settings["activation"] == "tanh"
     params = settings["estimators"]
     assert params["mlp"]["params"]["torchmlpclassifier__activation"] == "tanh"
     assert params["empirical"]["params"]["empiricalntkfeatures__activation"] == "tanh"
+    for kernel in ("ntk", "nngp"):
+        assert params[kernel]["params"]["ntkclassifier__activation"] == "tanh"
     assert all(np.isfinite(r["accuracy"]) for r in report["results"])
-    code = main(["compare", "--activation", "tanh", "--models", "mlp,nngp",
-                 "--output", str(tmp_path / "r")])
-    line = _one_line_error(capsys.readouterr().err, code, 2)
-    assert "--models nngp: this skntk's NTKClassifier has only the ReLU kernel" in line
 
 
 @pytest.mark.parametrize("argv, match", [
