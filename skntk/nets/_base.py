@@ -24,7 +24,8 @@ from ..utils.compat import Interval, Options, StrOptions, fit_context
 from ..utils.devices import resolve_device, torch_dtype
 from ..utils.versions import VersionedStateMixin
 from ..utils.warn import warn
-from ._diagnostics import MAX_NTK_ROWS, LearningRateWarning, max_learning_rate
+from ._diagnostics import (MAX_NTK_ROWS, LearningRateWarning,
+                           estimate_max_learning_rate, max_learning_rate)
 from ._stopping import check_weights, update_no_improvement, validation_split
 from ._torch import SMALL_WORK, build_mlp, n_params, single_thread_if, to_tensor
 
@@ -36,21 +37,43 @@ _CHUNK_MIB = 32
 
 
 def _check_float32_range(X):
-    """Training in float32 must not turn inputs into inf or 0 silently."""
+    """Training in float32 must not turn inputs into inf or 0 silently.
+
+    Returns X (finite, validated) converted to a new float32 array, checked in
+    row blocks of about 256 KiB as it is converted (one pass over X, no
+    temporary of X's size): the conversion overflows to inf exactly when a
+    value exceeds the float32 range, and a nonzero value is lost (0 or
+    subnormal) exactly when the converted block has more entries below the
+    smallest normal float32 than X has zeros.
+    """
     info = np.finfo(np.float32)
-    absX = np.abs(X)
-    big = float(absX.max(initial=0.0))
-    if big > info.max:
+    X32 = np.empty(X.shape, dtype=np.float32)
+    step = max(1, (1 << 16) // max(1, X.shape[1]))
+    big, lost = 0.0, False
+    with np.errstate(over="ignore"):
+        for start in range(0, X.shape[0], step):
+            block = X[start:start + step]
+            out = X32[start:start + step]
+            np.copyto(out, block, casting="unsafe")
+            a = np.abs(out)
+            big = max(big, float(a.max(initial=0.0)))
+            if not lost:
+                lost = (np.count_nonzero(a < info.tiny)
+                        != block.size - np.count_nonzero(block))
+    if not math.isfinite(big):
+        big = float(np.abs(X).max())
         raise ValueError(
             f"X has values up to {big:.3g}, which overflow dtype='float32' (max "
             f"{info.max:.3g}); scale X (e.g. StandardScaler) or use dtype='float64'.")
-    nonzero = absX[absX > 0]
-    if nonzero.size and float(nonzero.min()) < info.tiny:
+    if lost:
+        absX = np.abs(X)
+        smallest = float(absX[absX > 0].min())
         warn(
-            f"X has nonzero values down to {float(nonzero.min()):.3g}, below the "
+            f"X has nonzero values down to {smallest:.3g}, below the "
             f"smallest normal float32 ({info.tiny:.3g}): they are lost in "
             "dtype='float32' training; scale X (e.g. StandardScaler) or use "
             "dtype='float64'.", UserWarning)
+    return X32
 
 
 def _check_hidden_layer_sizes(hidden_layer_sizes):
@@ -107,6 +130,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "dtype": [StrOptions({"float32", "float64"})],
         "verbose": ["verbose"],
+        "check_learning_rate": ["boolean"],
     }
 
     # TorchMLPRegressor's signature (TorchMLPClassifier's differs in its loss)
@@ -116,7 +140,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                  batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  warm_start=False, random_state=None, device="cpu", dtype="float32",
-                 verbose=0):
+                 verbose=0, check_learning_rate=True):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.parameterization = parameterization
@@ -138,6 +162,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         self.device = device
         self.dtype = dtype
         self.verbose = verbose
+        self.check_learning_rate = check_learning_rate
 
     # -- hooks of the subclasses -------------------------------------------
     # _validate_xy(X, y, reset) -> X, y ; _encode(y, first_pass, classes) -> targets
@@ -200,8 +225,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                 "module_ was built; continuing training (warm_start=True or "
                 "partial_fit) needs the same ones. Set warm_start=False to start anew.")
         dtype = torch_dtype(self.dtype)
-        if dtype == torch.float32:
-            _check_float32_range(X)
+        # float32 training: X converted once, checked as it is converted
+        X32 = _check_float32_range(X) if dtype == torch.float32 else None
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
@@ -239,6 +264,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
             val = (X[val_rows], y[val_rows] if classifier else targets[val_rows],
                    None if sample_weight is None else sample_weight[val_rows])
             X, targets = X[train], targets[train]
+            if X32 is not None:
+                X32 = X32[train]
             if sample_weight is not None:
                 sample_weight = sample_weight[train]
             if first_pass or self.validation_scores_ is None:
@@ -249,13 +276,14 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
 
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        Xt = to_tensor(X, dtype, device)
+        Xt = (to_tensor(X, dtype, device) if X32 is None
+              else torch.from_numpy(X32).to(device))  # X32 is ours: no copy
         Yt = to_tensor(targets, torch.long if targets.dtype.kind == "i" else dtype,
                        device)
 
         small = device.type == "cpu" and batch_size * n_params(module) < SMALL_WORK
         with single_thread_if(small):
-            if first_pass and self.optimizer == "sgd":
+            if first_pass and self.optimizer == "sgd" and self.check_learning_rate:
                 self._check_learning_rate(module, Xt, batch_size)
 
             optimizer = self._make_optimizer(module)
@@ -300,9 +328,11 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _check_learning_rate(self, module, Xt, batch_size):
-        """Set max_learning_rate_ from the first batch; warn when exceeded."""
+        """Set max_learning_rate_ from the first batch (Lanczos, a few
+        training steps' worth of work); warn when exceeded."""
         rows = min(batch_size, max(1, MAX_NTK_ROWS // self.n_outputs_))
-        self.max_learning_rate_ = max_learning_rate(module, Xt[:rows], self.loss)
+        self.max_learning_rate_ = estimate_max_learning_rate(module, Xt[:rows],
+                                                             self.loss)
         ratio = self.learning_rate_init / self.max_learning_rate_
         if ratio > 1:
             warn(

@@ -114,6 +114,13 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     verbose : int, default=0
         When > 0, a tqdm progress bar over the epochs with the current loss
         (needs the ``tqdm`` package). Silent otherwise.
+    check_learning_rate : bool, default=True
+        With optimizer="sgd", estimate ``max_learning_rate_`` when training
+        starts (a few Lanczos iterations of Jacobian-vector products on the
+        first batch, costing about as much as a few training steps) and warn
+        (:class:`LearningRateWarning`) when ``learning_rate_init`` exceeds it.
+        False skips both; ``max_learning_rate_`` is then None (the method
+        :meth:`max_learning_rate` still computes the limit on demand).
 
     Attributes
     ----------
@@ -131,9 +138,12 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         Best of ``validation_scores_``; None without early stopping.
     max_learning_rate_ : float or None
         With optimizer="sgd": the largest stable SGD learning rate at
-        initialisation, from the empirical NTK of the first ``batch_size`` rows
-        (at most 1024 rows x outputs); see :meth:`max_learning_rate`.
-        None with optimizer="adam".
+        initialisation on the first ``batch_size`` rows (at most 1024 rows x
+        outputs), estimated by Lanczos iterations on the loss curvature
+        through the network's Jacobian (the top eigenvalue that
+        :meth:`max_learning_rate` computes exactly from the empirical NTK;
+        they agree to about 0.1%, the estimate approaching from above).
+        None with optimizer="adam" or ``check_learning_rate=False``.
     n_iter_ : int
         Number of epochs run (cumulative over warm starts and ``partial_fit``).
     t_ : int
