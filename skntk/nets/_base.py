@@ -24,7 +24,7 @@ from ..utils.compat import Interval, Options, StrOptions, fit_context
 from ..utils.devices import resolve_device, torch_dtype
 from ..utils.versions import VersionedStateMixin
 from ..utils.warn import warn
-from ._diagnostics import (MAX_NTK_ROWS, LearningRateWarning,
+from ._diagnostics import (EXACT_NTK_ROWS, MAX_NTK_ROWS, LearningRateWarning,
                            estimate_max_learning_rate, max_learning_rate)
 from ._stopping import check_weights, update_no_improvement, validation_split
 from ._torch import SMALL_WORK, build_mlp, n_params, single_thread_if, to_tensor
@@ -331,8 +331,13 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         """Set max_learning_rate_ from the first batch (Lanczos, a few
         training steps' worth of work); warn when exceeded."""
         rows = min(batch_size, max(1, MAX_NTK_ROWS // self.n_outputs_))
-        self.max_learning_rate_ = estimate_max_learning_rate(module, Xt[:rows],
-                                                             self.loss)
+        if rows * self.n_outputs_ <= EXACT_NTK_ROWS:
+            # a small batch NTK costs less than the Lanczos iterations
+            self.max_learning_rate_ = max_learning_rate(
+                module, Xt[:rows].to(torch.float64), self.loss)
+        else:
+            self.max_learning_rate_ = estimate_max_learning_rate(
+                module, Xt[:rows], self.loss)
         ratio = self.learning_rate_init / self.max_learning_rate_
         if ratio > 1:
             warn(

@@ -118,8 +118,9 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
         (needs the ``tqdm`` package). Silent otherwise.
     check_learning_rate : bool, default=True
         With optimizer="sgd", estimate ``max_learning_rate_`` when training
-        starts (a few Lanczos iterations of Jacobian-vector products on the
-        first batch, costing about as much as a few training steps) and warn
+        starts (on the first batch: the empirical NTK when it is small, else
+        a few Lanczos iterations of Jacobian-vector products, never more than
+        a few training steps' worth of work) and warn
         (:class:`LearningRateWarning`) when ``learning_rate_init`` exceeds it.
         False skips both; ``max_learning_rate_`` is then None (the method
         :meth:`max_learning_rate` still computes the limit on demand).
@@ -143,10 +144,10 @@ class TorchMLPClassifier(ClassifierMixin, _BaseTorchMLP):
     max_learning_rate_ : float or None
         With optimizer="sgd": the largest stable SGD learning rate at
         initialisation on the first ``batch_size`` rows (at most 1024 rows x
-        outputs), estimated by Lanczos iterations on the loss curvature
-        through the network's Jacobian (the top eigenvalue that
-        :meth:`max_learning_rate` computes exactly from the empirical NTK;
-        they agree to about 0.1%, the estimate approaching from above).
+        outputs): exact (:meth:`max_learning_rate`) up to 256 rows x outputs,
+        above that estimated by Lanczos iterations on the loss curvature
+        through the network's Jacobian (agreeing with the exact value to
+        about 0.1%, approaching it from above).
         None with optimizer="adam" or ``check_learning_rate=False``.
     n_iter_ : int
         Number of epochs run (cumulative over warm starts and ``partial_fit``).

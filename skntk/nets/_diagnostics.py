@@ -24,10 +24,16 @@ import torch
 
 from ._torch import empirical_ntk
 
-__all__ = ["LearningRateWarning", "estimate_max_learning_rate", "max_learning_rate"]
+__all__ = ["EXACT_NTK_ROWS", "LearningRateWarning", "estimate_max_learning_rate",
+           "max_learning_rate"]
 
 # at most this many rows x outputs enter the batch NTK of the diagnostic
 MAX_NTK_ROWS = 1024
+# fit computes max_learning_rate_ exactly (the whole NTK) up to this many rows x
+# outputs, where k backward passes and a small eigenvalue problem cost less than
+# the 2 x LANCZOS_ITER passes of the estimate (the seed's batch of 32 rows, one
+# output: a sixth of its one-epoch fit, against twice that with Lanczos)
+EXACT_NTK_ROWS = 256
 
 
 class LearningRateWarning(UserWarning):

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from skntk import TorchMLPClassifier, TorchMLPRegressor
 from skntk.nets import LearningRateWarning
 from skntk.nets._base import _check_float32_range
-from skntk.nets._diagnostics import estimate_max_learning_rate, max_learning_rate
+from skntk.nets._diagnostics import (EXACT_NTK_ROWS, estimate_max_learning_rate,
+                                    max_learning_rate)
 from skntk.nets._torch import build_mlp
 
 
@@ -83,19 +84,32 @@ def test_check_learning_rate_false_skips_the_diagnostic(Est):
 
 
 def test_fit_limit_agrees_with_the_method():
-    """fit's max_learning_rate_ (float32 Lanczos) against the exact method on
-    the same first batch (float64 NTK)."""
+    """fit's max_learning_rate_ (float32 Lanczos: 64 rows x 5 outputs is above
+    EXACT_NTK_ROWS) against the exact method on the same first batch (float64
+    NTK)."""
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, (64, 30))
     y = np.arange(64) % 5
     est = TorchMLPClassifier((32,), optimizer="sgd", learning_rate_init=1e-4,
-                             batch_size=16, max_iter=1, shuffle=False,
+                             batch_size=64, max_iter=1, shuffle=False,
                              n_iter_no_change=np.inf, random_state=0)
     # the exact limit of the network at initialisation: a fit without steps
     # is not possible, so compare with the method before training moves it
     est.set_params(learning_rate_init=1e-30).fit(X, y)
-    assert est.max_learning_rate_ == pytest.approx(est.max_learning_rate(X[:16]),
+    assert 64 * 5 > EXACT_NTK_ROWS
+    assert est.max_learning_rate_ == pytest.approx(est.max_learning_rate(X),
                                                    rel=1e-2)
+
+
+def test_small_batches_get_the_exact_limit():
+    """The seed's batch (32 rows, one output): fit uses the whole NTK, exact."""
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((40, 12)), rng.standard_normal(40)
+    est = TorchMLPRegressor((50,), optimizer="sgd", learning_rate_init=1e-30,
+                            batch_size=32, max_iter=1, shuffle=False,
+                            n_iter_no_change=np.inf, random_state=0).fit(X, y)
+    assert est.max_learning_rate_ == pytest.approx(est.max_learning_rate(X[:32]),
+                                                   rel=1e-5)
 
 
 @settings(max_examples=40, deadline=None)
