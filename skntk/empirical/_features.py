@@ -1,8 +1,9 @@
 """EmpiricalNTKFeatures: per-layer gradients of a three-layer net, in closed form.
 
-The estimator: parameters, checks, training, batching and the numpy / torch
-backends. The closed-form forward and backward pass it runs on every batch of
-rows, and the derivation, are in ``_ops.py``. torch is imported only when
+The estimator: parameters, checks, batching and the numpy / torch backends.
+The read-out training (``train_steps``) is in ``_training.py``; the
+closed-form forward and backward pass run on every batch of rows, and the
+derivation, are in ``_ops.py``. torch is imported only when
 ``device`` is not ``"cpu"``.
 """
 
@@ -10,7 +11,6 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -34,6 +34,7 @@ from ._checks import (
 from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
 from ._params import LAYERS as _LAYERS
 from ._params import check_layers, draw_params
+from ._training import _TrainingMixin
 
 __all__ = ["EmpiricalNTKFeatures"]
 
@@ -44,7 +45,22 @@ def _same(a):
     return a
 
 
-class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator):
+def _check_out(out, shape):
+    ok = (isinstance(out, np.ndarray) and out.shape == shape
+          and out.dtype in (np.float32, np.float64) and out.flags.c_contiguous
+          and out.flags.writeable)
+    if not ok:
+        what = (f"{type(out).__name__}" if not isinstance(out, np.ndarray) else
+                f"array of shape {out.shape}, dtype {out.dtype.name}"
+                + ("" if out.flags.c_contiguous else ", not C-contiguous")
+                + ("" if out.flags.writeable else ", read-only"))
+        raise ValueError(
+            f"out must be a writeable, C-contiguous float32 or float64 numpy array "
+            f"of shape {shape} (n_samples, n_features_out_), got {what}.")
+
+
+class EmpiricalNTKFeatures(VersionedStateMixin, _TrainingMixin, TransformerMixin,
+                           BaseEstimator):
     """Per-layer gradient features df/dθ of a three-layer net (empirical NTK).
 
     The net is ``f(x) = s3 u' phi(s2 V phi(s1 W x))`` (``phi`` the
@@ -356,62 +372,6 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
             "sketch": {n: tuple(conv(f) for f in fs) for n, fs in self.sketch_.items()},
         }
 
-    def _loss_grads(self, X, y, batches):
-        P = self._net(np.float64)
-        n = X.shape[0]
-        loss = 0.0
-        grads = {"W": np.zeros_like(self.W_), "V": np.zeros_like(self.V_),
-                 "u": np.zeros_like(self.u_)}
-        for batch in batches:
-            Xs, D1, H1s, D2, H2s = _backprop(X[batch], P, _NumpyOps)
-            f = H2s @ self.u_
-            t = y[batch]
-            if self.loss == "squared_error":
-                r = f - t
-                loss += 0.5 * float(r @ r)
-            else:
-                loss += float(np.logaddexp(0.0, -t * f).sum())
-                r = -t * expit(-t * f)
-            grads["u"] += H2s.T @ r
-            grads["V"] += (D2 * r[:, None]).T @ H1s
-            grads["W"] += (D1 * r[:, None]).T @ Xs
-        return loss / n, {name: g / n for name, g in grads.items()}
-
-    def _mean_ntk_diag(self, X, batches):
-        P = self._net(np.float64)
-        total = 0.0
-        for batch in batches:
-            Xs, D1, H1s, D2, H2s = _backprop(X[batch], P, _NumpyOps)
-            total += float(np.einsum("ij,ij,ik,ik->", D1, D1, Xs, Xs)
-                           + np.einsum("ij,ij,ik,ik->", D2, D2, H1s, H1s)
-                           + np.einsum("ij,ij->", H2s, H2s))
-        return total / X.shape[0]
-
-    def _train(self, X, y):
-        batches = list(self._batches(X.shape[0], 8, 3 * sum(self.hidden_layer_sizes)
-                                     + X.shape[1]))
-        scale = self._mean_ntk_diag(X, batches)
-        step = self.learning_rate / scale if scale > 0 else 0.0
-        start = (self.W_.copy(), self.V_.copy(), self.u_.copy())
-        for i in range(self.train_steps):
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss, grads = self._loss_grads(X, y, batches)
-                self.loss_curve_.append(loss)
-                self.W_ -= step * grads["W"]
-                self.V_ -= step * grads["V"]
-                self.u_ -= step * grads["u"]
-            if not (math.isfinite(loss) and all(
-                    np.all(np.isfinite(p)) for p in (self.W_, self.V_, self.u_))):
-                # never leave a net of inf / NaN behind: back to the initial one
-                self.W_, self.V_, self.u_ = start
-                self.loss_curve_ = []
-                raise ValueError(
-                    f"Training diverged at step {i + 1} of train_steps="
-                    f"{self.train_steps}: the loss or the parameters are no longer "
-                    f"finite (loss {loss:.3g}). Lower learning_rate (got "
-                    f"{self.learning_rate!r}; values below 2 are stable for the "
-                    "linearised dynamics).")
-
     # ------------------------------------------------------------------ transform
     def _batches(self, n, itemsize, row_items):
         """Row batches whose temporaries fit in ``working_memory`` MiB."""
@@ -444,44 +404,59 @@ class EmpiricalNTKFeatures(VersionedStateMixin, TransformerMixin, BaseEstimator)
         return 3 * (m1 + m2) + d + 2 * k + extra
 
     @np.errstate(over="ignore", invalid="ignore")  # overflow: check_finite_output
-    def transform(self, X):
+    def transform(self, X, out=None):
         """Per-layer gradients ``df/dθ`` of the net at every row of ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Inputs.
+        out : ndarray of shape (n_samples, `n_features_out_`), default=None
+            A C-contiguous, writeable float32 or float64 array (e.g. an
+            ``np.memmap`` for features larger than memory) to write the
+            features into, batch by batch, instead of a new array; they are
+            computed in its dtype (float32 output from float64 ``X`` takes
+            half the memory). Reusing one ``out`` across calls also saves the
+            page faults of a fresh array.
 
         Returns
         -------
         Phi : ndarray of shape (n_samples, `n_features_out_`)
             The gradient blocks of the chosen layers (see ``layer_slices_``), in
-            the dtype of ``X`` (float32 or float64; other inputs give float64).
+            the dtype of ``X`` (float32 or float64; other inputs give float64),
+            or ``out``'s. Each entry is written once; the output is read back
+            (for finiteness) only when the factors do not bound it.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=_FLOATS, reset=False)
         n, p = X.shape[0], self.n_features_out_
-        check_transform_memory(n, X.itemsize, X.dtype.name, {
-            name: getattr(self, name + "_").size for name in self.layer_slices_}, p)
-        out = np.empty((n, p), dtype=X.dtype)
+        if out is None:
+            check_transform_memory(n, X.itemsize, X.dtype.name, {
+                name: getattr(self, name + "_").size for name in self.layer_slices_}, p)
+            out = np.empty((n, p), dtype=X.dtype)
+        else:
+            _check_out(out, (n, p))
+        dtype = out.dtype
         device = self._check_device()
-        ops, P, to_device, to_host, _ = self._backend(X.dtype, device)
+        ops, P, to_device, to_host, _ = self._backend(dtype, device)
+        finite = True
         if device is None:
-            for batch in self._batches(n, X.itemsize, self._row_items()):
-                _fill(X[batch], out[batch], P, self.layer_slices_, ops)
-            check_finite_output(out, (X,), self.n_iter_, "The features")
-            return out
-        import torch
+            for batch in self._batches(n, dtype.itemsize, self._row_items()):
+                Xb = X[batch].astype(dtype, copy=False)
+                finite &= _fill(Xb, out[batch], P, self.layer_slices_, ops)
+        else:
+            import torch
 
-        buf = None
-        for batch in self._batches(n, X.itemsize, self._row_items(extra=p)):
-            Xb = to_device(X[batch])
-            rows = Xb.shape[0]
-            if buf is None or buf.shape[0] != rows:
-                buf = torch.empty((rows, p), dtype=P["W"].dtype, device=device)
-            _fill(Xb, buf, P, self.layer_slices_, ops)
-            out[batch] = to_host(buf)
-        check_finite_output(out, (X,), self.n_iter_, "The features")
+            buf = None
+            for batch in self._batches(n, dtype.itemsize, self._row_items(extra=p)):
+                Xb = to_device(X[batch].astype(dtype, copy=False))
+                rows = Xb.shape[0]
+                if buf is None or buf.shape[0] != rows:
+                    buf = torch.empty((rows, p), dtype=P["W"].dtype, device=device)
+                finite &= _fill(Xb, buf, P, self.layer_slices_, ops)
+                out[batch] = to_host(buf)
+        if not finite:
+            check_finite_output(out, (X,), self.n_iter_, "The features")
         return out
 
     @np.errstate(over="ignore", invalid="ignore")  # overflow: check_finite_output

@@ -14,8 +14,15 @@ with ``h1 = phi(a1)``, ``a1 = s1 W x``, ``h2 = phi(a2)``, ``a2 = s2 V h1``::
 computation dtype (ReLU: ``(a > 0)`` cast to float).
 
 Rows of a batch are handled together: two GEMMs forward, one back, then each
-outer-product block is written once, in place, into the output. The empirical NTK
-Gram never needs the features::
+outer-product block is written once, in place, into the output (large blocks
+by torch's multithreaded broadcasting multiply into a view of the output, the
+bandwidth floor; small ones by numpy). No temporary of the output's size is
+made, and the output is not read back: it is finite when the factors of every
+block are finite and the product of their largest magnitudes is (``_fill``
+says so; otherwise the caller scans it). The activation enters the backward
+pass only through the derivative values ``phi'(a_l)`` of each hidden layer,
+float arrays of the computation dtype (ReLU: ``(a > 0)`` cast to float). The
+empirical NTK Gram never needs the features::
 
     Phi Phi' = s1^2 (D1 D1')∘(X X') + s2^2 (D2 D2')∘(H1 H1') + s3^2 H2 H2'.
 
@@ -23,20 +30,37 @@ The same closed forms run on numpy arrays (:class:`_NumpyOps`) and torch tensors
 (:class:`_TorchOps`); torch is imported only inside the torch backend's calls.
 """
 
+import math
+
 import numpy as np
 
 from ..utils.activations import torch_pair
 from ._activation import numpy_pair
 
-__all__ = ["_NumpyOps", "_TorchOps", "_backprop", "_fill", "_gram_factors"]
+__all__ = ["_NumpyOps", "_TorchOps", "_backprop", "_backward", "_fill",
+           "_gram_factors"]
+
+
+# blocks of at least this many entries are written by torch (multithreaded)
+_TORCH_OUTER_MIN = 1 << 20
+
+
+def _torch_outer_(out3, a, b):
+    """``out3[i, j, l] = a[i, j] * b[i, l]`` through torch views of the numpy
+    arrays (no copy): torch's elementwise kernels run on its intra-op threads."""
+    import torch
+
+    try:  # any view of positive strides (a memmap too); else numpy writes
+        o = torch.from_numpy(out3)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    torch.mul(torch.from_numpy(np.ascontiguousarray(a))[:, :, None],
+              torch.from_numpy(np.ascontiguousarray(b))[:, None, :], out=o)
+    return True
 
 
 class _NumpyOps:
     activation = staticmethod(numpy_pair)
-
-    @staticmethod
-    def relu_(A):
-        return np.maximum(A, 0, out=A)
 
     @staticmethod
     def as_3d(block, m, k):
@@ -47,7 +71,8 @@ class _NumpyOps:
 
     @staticmethod
     def outer_(out3, a, b):
-        np.multiply(a[:, :, None], b[:, None, :], out=out3)
+        if out3.size < _TORCH_OUTER_MIN or not _torch_outer_(out3, a, b):
+            np.multiply(a[:, :, None], b[:, None, :], out=out3)
 
     @staticmethod
     def mul_(out, a, b):
@@ -66,10 +91,6 @@ def torch_mul(a, b, out):
 
 class _TorchOps:
     activation = staticmethod(torch_pair)
-
-    @staticmethod
-    def relu_(A):
-        return A.clamp_(min=0)
 
     @staticmethod
     def as_3d(block, m, k):
@@ -100,42 +121,73 @@ def _backprop(Xb, P, ops):
     A1 = Xb @ P["W"].T
     if s1 != 1.0:
         A1 *= s1
-    deriv1 = dphi(A1)  # phi'(a1), floats of the computation dtype
+    dphi1 = dphi(A1)  # phi'(a1), floats of the computation dtype
     H1 = phi_(A1)
     A2 = H1 @ P["V"].T
     if s2 != 1.0:
         A2 *= s2
-    deriv2 = dphi(A2)
+    dphi2 = dphi(A2)
     H2 = phi_(A2)
-    D2 = deriv2 * P["u_s3"]
-    D1 = D2 @ P["V"]
-    if s2 != 1.0:
-        D1 *= s2
-    D1 *= deriv1
+    D1, D2 = _backward((dphi1, dphi2), P)
     Xs = Xb * s1 if s1 != 1.0 else Xb
     H1s = H1 * s2 if s2 != 1.0 else H1
     H2s = H2 * s3 if s3 != 1.0 else H2
     return Xs, D1, H1s, D2, H2s
 
 
+def _backward(dphi, P):
+    """``D1 = df/da1``, ``D2 = df/da2`` from the derivative values
+    ``dphi = (phi'(a1), phi'(a2))`` (float arrays of the computation dtype, the
+    only activation-dependent input of the backward pass and of the writes)."""
+    dphi1, dphi2 = dphi
+    D2 = dphi2 * P["u_s3"]
+    D1 = D2 @ P["V"]
+    if P["scales"][1] != 1.0:
+        D1 *= P["scales"][1]
+    D1 *= dphi1
+    return D1, D2
+
+
+def _bounded(*factors):
+    """True when every entry of the product of ``factors`` (elementwise or
+    outer) is provably finite: each factor finite and the product of their
+    largest magnitudes below the dtype's largest value."""
+    bound = 1.0
+    for f in factors:
+        m = float(abs(f).max()) if f.shape[0] * f.shape[1] else 0.0
+        if not math.isfinite(m):
+            return False
+        bound *= m
+    # numpy's float32 / float64 or torch's torch.float32 / torch.float64
+    single = str(factors[0].dtype).endswith("float32")
+    return bound < float(np.finfo(np.float32 if single else np.float64).max)
+
+
 def _fill(Xb, out, P, slices, ops):
-    """Write the chosen gradient blocks (or sketches) of rows ``Xb`` into ``out``."""
+    """Write the chosen gradient blocks (or sketches) of rows ``Xb`` into ``out``;
+    True when the written values are provably finite (see ``_bounded``)."""
     Xs, D1, H1s, D2, H2s = _backprop(Xb, P, ops)
     pairs = {"W": (D1, Xs), "V": (D2, H1s)}
+    finite = True
     for name, sl in slices.items():
         block = out[:, sl]
         sketch = P["sketch"].get(name)
         if name == "u":
             if sketch is None:
                 block[...] = H2s
+                finite = finite and _bounded(H2s)
             else:
                 ops.matmul_(block, H2s, sketch[0])
+                finite = finite and _bounded(block)
         else:
             a, b = pairs[name]
             if sketch is None:
                 ops.outer_(ops.as_3d(block, a.shape[1], b.shape[1]), a, b)
             else:
-                ops.mul_(block, a @ sketch[0], b @ sketch[1])
+                a, b = a @ sketch[0], b @ sketch[1]
+                ops.mul_(block, a, b)
+            finite = finite and _bounded(a, b)
+    return finite
 
 
 def _gram_factors(name, Xs, D1, H1s, D2, H2s):

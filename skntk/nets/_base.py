@@ -25,8 +25,10 @@ from ..utils.compat import Interval, Options, StrOptions, fit_context
 from ..utils.devices import resolve_device, torch_dtype
 from ..utils.versions import VersionedStateMixin
 from ..utils.warn import warn
-from ._diagnostics import MAX_NTK_ROWS, LearningRateWarning, max_learning_rate
+from ._diagnostics import (EXACT_NTK_ROWS, MAX_NTK_ROWS, LearningRateWarning,
+                           estimate_max_learning_rate, max_learning_rate)
 from ._drift import start_drift
+from ._inputs import check_float32_range, check_hidden_layer_sizes
 from ._stopping import check_weights, update_no_improvement, validation_split
 from ._torch import SMALL_WORK, build_mlp, n_params, single_thread_if, to_tensor
 
@@ -43,40 +45,6 @@ _CHUNK_MIB = 32
 # an epoch loss above the subclass's _loss_ceiling that has grown this many
 # times since the fit's first epoch is a divergence
 GROWTH = 1e3
-
-
-def _check_float32_range(X):
-    """Training in float32 must not turn inputs into inf or 0 silently."""
-    info = np.finfo(np.float32)
-    absX = np.abs(X)
-    big = float(absX.max(initial=0.0))
-    if big > info.max:
-        raise ValueError(
-            f"X has values up to {big:.3g}, which overflow dtype='float32' (max "
-            f"{info.max:.3g}); scale X (e.g. StandardScaler) or use dtype='float64'.")
-    nonzero = absX[absX > 0]
-    if nonzero.size and float(nonzero.min()) < info.tiny:
-        warn(
-            f"X has nonzero values down to {float(nonzero.min()):.3g}, below the "
-            f"smallest normal float32 ({info.tiny:.3g}): they are lost in "
-            "dtype='float32' training; scale X (e.g. StandardScaler) or use "
-            "dtype='float64'.", UserWarning)
-
-
-def _check_hidden_layer_sizes(hidden_layer_sizes):
-    sizes = hidden_layer_sizes
-    if isinstance(sizes, Integral) and not isinstance(sizes, bool):
-        sizes = (sizes,)
-    if isinstance(sizes, np.ndarray):
-        sizes = sizes.tolist()
-    ok = isinstance(sizes, (list, tuple)) and all(
-        isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes)
-    if not ok:
-        raise ValueError(
-            "hidden_layer_sizes must be a tuple of positive integers (the width of "
-            "each hidden layer, e.g. (100,) or (256, 256)), got "
-            f"{hidden_layer_sizes!r}.")
-    return tuple(int(s) for s in sizes)
 
 
 def _cpu_state(obj):
@@ -118,6 +86,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "dtype": [StrOptions({"float32", "float64"})],
         "verbose": ["verbose"],
+        "check_learning_rate": ["boolean"],
         "record_drift": ["boolean"],
         "drift_probe_size": [Interval(Integral, 1, None, closed="left")],
     }
@@ -130,7 +99,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                  batch_size="auto", max_iter=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  warm_start=False, random_state=None, device="cpu", dtype="float32",
-                 verbose=0, record_drift=False, drift_probe_size=256):
+                 verbose=0, check_learning_rate=True,
+                 record_drift=False, drift_probe_size=256):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.negative_slope = negative_slope
@@ -153,6 +123,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         self.device = device
         self.dtype = dtype
         self.verbose = verbose
+        self.check_learning_rate = check_learning_rate
         self.record_drift = record_drift
         self.drift_probe_size = drift_probe_size
 
@@ -166,7 +137,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         return math.inf
 
     def _architecture(self):
-        return (_check_hidden_layer_sizes(self.hidden_layer_sizes),
+        return (check_hidden_layer_sizes(self.hidden_layer_sizes),
                 check_activation(self.activation, self.negative_slope),
                 self.parameterization, self.init, float(self.w_std), float(self.b_std))
 
@@ -183,7 +154,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         return changed
 
     def _check_params(self):
-        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         check_elementwise(check_activation(self.activation, self.negative_slope))
         if self.parameterization == "ntk" and self.init != "normal":
             raise ValueError(
@@ -237,8 +208,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                 "the same to continue training with warm_start=True or "
                 "partial_fit). Set warm_start=False to start anew.")
         dtype = torch_dtype(self.dtype)
-        if dtype == torch.float32:
-            _check_float32_range(X)
+        # float32 training: X converted once, checked as it is converted
+        X32 = check_float32_range(X) if dtype == torch.float32 else None
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
@@ -277,6 +248,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
             val = (X[val_rows], y[val_rows] if classifier else targets[val_rows],
                    None if sample_weight is None else sample_weight[val_rows])
             X, targets = X[train], targets[train]
+            if X32 is not None:
+                X32 = X32[train]
             if sample_weight is not None:
                 sample_weight = sample_weight[train]
             if first_pass or self.validation_scores_ is None:
@@ -287,13 +260,14 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
 
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        Xt = to_tensor(X, dtype, device)
+        Xt = (to_tensor(X, dtype, device) if X32 is None
+              else torch.from_numpy(X32).to(device))  # X32 is ours: no copy
         Yt = to_tensor(targets, torch.long if targets.dtype.kind == "i" else dtype,
                        device)
 
         small = device.type == "cpu" and batch_size * n_params(module) < SMALL_WORK
         with single_thread_if(small):
-            if first_pass and self.optimizer == "sgd":
+            if first_pass and self.optimizer == "sgd" and self.check_learning_rate:
                 self._check_learning_rate(module, Xt, batch_size)
 
             optimizer = self._make_optimizer(module)
@@ -343,9 +317,16 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _check_learning_rate(self, module, Xt, batch_size):
-        """Set max_learning_rate_ from the first batch; warn when exceeded."""
+        """Set max_learning_rate_ from the first batch (Lanczos, a few
+        training steps' worth of work); warn when exceeded."""
         rows = min(batch_size, max(1, MAX_NTK_ROWS // self.n_outputs_))
-        self.max_learning_rate_ = max_learning_rate(module, Xt[:rows], self.loss)
+        if rows * self.n_outputs_ <= EXACT_NTK_ROWS:
+            # a small batch NTK costs less than the Lanczos iterations
+            self.max_learning_rate_ = max_learning_rate(
+                module, Xt[:rows].to(torch.float64), self.loss)
+        else:
+            self.max_learning_rate_ = estimate_max_learning_rate(
+                module, Xt[:rows], self.loss)
         ratio = self.learning_rate_init / self.max_learning_rate_
         if ratio > 1:
             warn(

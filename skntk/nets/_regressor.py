@@ -132,6 +132,14 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     verbose : int, default=0
         When > 0, a tqdm progress bar over the epochs with the current loss
         (needs the ``tqdm`` package). Silent otherwise.
+    check_learning_rate : bool, default=True
+        With optimizer="sgd", estimate ``max_learning_rate_`` when training
+        starts (on the first batch: the empirical NTK when it is small, else
+        a few Lanczos iterations of Jacobian-vector products, never more than
+        a few training steps' worth of work) and warn
+        (:class:`LearningRateWarning`) when ``learning_rate_init`` exceeds it.
+        False skips both; ``max_learning_rate_`` is then None (the method
+        :meth:`max_learning_rate` still computes the limit on demand).
     record_drift : bool, default=False
         Record, after each epoch, how far training has moved the network
         from its initialisation (the lazy-training diagnostics
@@ -160,9 +168,12 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         Best of ``validation_scores_``; None without early stopping.
     max_learning_rate_ : float or None
         With optimizer="sgd": the largest stable SGD learning rate at
-        initialisation, from the empirical NTK of the first ``batch_size`` rows
-        (at most 1024 rows x outputs); see :meth:`max_learning_rate`.
-        None with optimizer="adam".
+        initialisation on the first ``batch_size`` rows (at most 1024 rows x
+        outputs): exact (:meth:`max_learning_rate`) up to 256 rows x outputs,
+        above that estimated by Lanczos iterations on the loss curvature
+        through the network's Jacobian (agreeing with the exact value to
+        about 0.1%, approaching it from above).
+        None with optimizer="adam" or ``check_learning_rate=False``.
     weight_change_ : ndarray of shape (n_recorded_epochs,)
         With ``record_drift``: ``||theta_t - theta_0|| / ||theta_0||`` over
         all the parameters after each epoch (index 0: after the first epoch),

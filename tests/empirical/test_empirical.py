@@ -284,7 +284,7 @@ def test_training_reduces_loss_and_transform_never_sees_labels():
     assert est.n_iter_ == 30 and len(est.loss_curve_) == 30
     assert est.loss_curve_[-1] < 0.9 * est.loss_curve_[0]
     # transform takes no labels at all (the seed built test features from y_test)
-    assert list(inspect.signature(est.transform).parameters) == ["X"]
+    assert list(inspect.signature(est.transform).parameters) == ["X", "out"]
     F = est.transform(X_test)
     # each test row's features depend on that row only ...
     np.testing.assert_allclose(
