@@ -136,6 +136,10 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
     >>> early = NTKRegressor(alpha=0.0, depth=2, training_time=5.0).fit(X, y)
     >>> bool(early.score(X, y) < reg.score(X, y))
     True
+    >>> # the spread of the wide nets trained for that time (Lee et al. 2019)
+    >>> mean, std = early.predict(X[:2] + 0.1, return_std=True, posterior="ensemble")
+    >>> bool(np.all(std > 0))
+    True
     """
 
     def __sklearn_tags__(self):
