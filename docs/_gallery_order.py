@@ -11,6 +11,7 @@ ORDER = (
     "plot_width_sweep.py",
     "plot_seed_network.py",
     "plot_cv_net_vs_ntk.py",
+    "plot_infinite_ensemble.py",
     "plot_relu_ntk_gp.py",
 )
 

@@ -5,7 +5,9 @@ schedule, condition check and triangular solves, in column blocks for Gram
 matrices past LAPACK's 32-bit limits (``cholesky.py``); the eigendecomposition,
 the ridge and gradient-flow spectral filters and the Lanczos estimate of the
 smallest eigenvalue (``spectral.py``); the FALKON preconditioned conjugate
-gradient of the Nystrom solver (``nystrom.py``); and the memory checks that
+gradient of the Nystrom solver (``nystrom.py``); the predictive mean map and
+covariance of the infinite ensemble of wide networks trained by gradient flow
+(``ensemble.py``); and the memory checks that
 refuse a fit before it starts swapping (``memory.py``).
 
 May import: numpy, scipy and :mod:`skntk.utils`. Never an estimator, a
@@ -25,6 +27,13 @@ from .cholesky import (
     warn_if_ill_conditioned,
     warn_jitter,
 )
+from .ensemble import (
+    ensemble_covariance,
+    ensemble_variance,
+    floor_variance,
+    flow_map_cholesky,
+    flow_map_eigh,
+)
 from .memory import check_device_memory, check_gram_memory, check_memory
 from .nystrom import falkon
 from .spectral import (
@@ -39,7 +48,9 @@ from .spectral import (
 
 __all__ = ["EIGH_MAX_N", "JITTER", "check_device_memory", "check_eigh_size",
            "check_gram_memory", "check_memory", "cho_solve_upper",
-           "cholesky_upper_inplace", "eigh_lower", "factor_with_jitter", "falkon",
+           "cholesky_upper_inplace", "eigh_lower", "ensemble_covariance",
+           "ensemble_variance", "factor_with_jitter", "falkon", "floor_variance",
+           "flow_map_cholesky", "flow_map_eigh",
            "min_eigenvalue_from_cholesky", "solve_triangular_lower", "spectral_coef",
            "spectral_filter",
            "sym_norm1_from_lower", "warn_if_ill_conditioned", "warn_if_singular",

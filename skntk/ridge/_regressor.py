@@ -6,6 +6,7 @@ from sklearn.utils.validation import validate_data
 
 from ..utils.compat import fit_context
 from ._base import _BaseNTKRidge
+from ._ensemble import POSTERIORS, predictive_spread
 
 __all__ = ["NTKRegressor"]
 
@@ -141,6 +142,10 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
     >>> early = NTKRegressor(alpha=0.0, depth=2, training_time=5.0).fit(X, y)
     >>> bool(early.score(X, y) < reg.score(X, y))
     True
+    >>> # the spread of the wide nets trained for that time (Lee et al. 2019)
+    >>> mean, std = early.predict(X[:2] + 0.1, return_std=True, posterior="ensemble")
+    >>> bool(np.all(std > 0))
+    True
     """
 
     def __sklearn_tags__(self):
@@ -175,7 +180,7 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         self.dual_coef_ = coef.ravel() if ravel else coef
         return self
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, return_cov=False, posterior="gp"):
         """Predict with the cached dual weights (one kernel block, one GEMM).
 
         Parameters
@@ -184,18 +189,47 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
             Test inputs, or their kernel with the training samples when
             kernel="precomputed".
         return_std : bool, default=False
-            Also return the GP posterior standard deviation (noise-free, i.e.
-            of the latent function; the closed-form kernel diagonal minus what
-            the training data explain, from the cached factor).
+            Also return the predictive standard deviation of ``posterior``
+            (the same for every target).
+        return_cov : bool, default=False
+            Also return the predictive covariance of ``posterior`` among the
+            rows of ``X``. At most one of ``return_std`` and ``return_cov``.
+        posterior : {"gp", "ensemble"}, default="gp"
+            What ``return_std`` / ``return_cov`` describe (the mean is the same):
+
+            - "gp": the Gaussian-process posterior of the fit's kernel
+              (noise-free, of the latent function: the closed-form kernel
+              minus what the training data explain, from the cached factor).
+              Converged fits only (``training_time=None``).
+            - "ensemble": the spread of the infinite ensemble of infinitely
+              wide networks (``depth``, ``w_std``, ``b_std``) initialised at
+              random and trained by gradient flow for ``training_time``
+              (None: to convergence) on the fit's loss (Lee et al. 2019, eqs.
+              15-16): with K the NNGP and Theta the fit's kernel, T =
+              Theta(x, X) Theta^-1 (I - exp(-t Theta / N)) and covariance
+              K(x, x') - T K(X, x') - K(x, X) T' + T K(X, X) T'; its mean is
+              the prediction. kernel="ntk" is the networks trained in every
+              layer, kernel="nngp" those whose readout alone is trained (at
+              t=None it is then the GP posterior). The time convention is
+              ``training_time``'s: a net trained by full-batch gradient
+              descent with learning rate lr on torch's mean squared error
+              for s steps is at t = 2 lr s. ``alpha`` enters as in the mean
+              (Theta + alpha I drives the flow); the nets correspond to
+              alpha=0. Needs the NNGP: not with kernel="precomputed".
 
         Returns
         -------
         y_pred : ndarray of shape (n_test,) or (n_test, n_targets)
         y_std : ndarray of shape (n_test,), only when return_std is True
+        y_cov : ndarray of shape (n_test, n_test), only when return_cov is True
         """
         X, pred = self._decision(X)
-        if return_std:
-            return pred, self._posterior_std(X)
+        if return_std or return_cov:
+            return pred, predictive_spread(self, X, return_std=return_std,
+                                           return_cov=return_cov, posterior=posterior)
+        if posterior not in POSTERIORS:
+            raise ValueError(f"posterior must be 'gp' or 'ensemble', got "
+                             f"{posterior!r}.")
         return pred
 
     def staged_predict(self, X, training_times):
