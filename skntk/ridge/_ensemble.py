@@ -14,7 +14,7 @@ or ``return_cov=True``, under either posterior.
 
 import numpy as np
 
-from ..kernels import gram, relu_kernel_diag
+from ..kernels import gram, ntk_kernel_diag
 from ..linalg import (
     ensemble_covariance,
     ensemble_variance,
@@ -103,7 +103,7 @@ def _ensemble(est, X, full_cov):
         T = _flow_map(est, theta_cross)
         if full_cov:
             return ensemble_covariance(T, gram(X, **nngp), k_cross, k_train)
-        var[rows] = ensemble_variance(T, relu_kernel_diag(X[rows], **nngp), k_cross,
+        var[rows] = ensemble_variance(T, ntk_kernel_diag(X[rows], **nngp), k_cross,
                                       k_train)
     return var
 

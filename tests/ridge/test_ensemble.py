@@ -222,3 +222,21 @@ def test_refusals():
     nys = NTKRegressor(solver="nystrom", n_components=5, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="solver='nystrom'"):
         nys.predict(Xs, return_cov=True, posterior="ensemble")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "erf", "leaky_relu"])
+def test_ensemble_of_any_activation_starts_at_its_nngp_prior(activation):
+    """At training_time=0 the ensemble's std is the prior's, sqrt(K(x, x)) of
+    the activation's NNGP (not ReLU's), and its mean is 0."""
+    from skntk import ntk_kernel_diag
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((12, 3)), rng.standard_normal(12)
+    Xt = rng.standard_normal((5, 3))
+    reg = NTKRegressor(activation=activation, depth=2, b_std=0.1, training_time=0.0,
+                       alpha=1e-8).fit(X, y)
+    mean, std = reg.predict(Xt, return_std=True, posterior="ensemble")
+    prior = ntk_kernel_diag(Xt, activation=activation, kernel="nngp", depth=2,
+                            b_std=0.1)
+    np.testing.assert_allclose(mean, 0.0, atol=1e-12)
+    np.testing.assert_allclose(std, np.sqrt(prior), rtol=1e-9)
