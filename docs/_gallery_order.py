@@ -9,6 +9,7 @@ ORDER = (
     "plot_tp5_seed.py",
     "plot_teacher_layerwise.py",
     "plot_width_sweep.py",
+    "plot_tanh_net_and_kernel.py",
     "plot_seed_network.py",
     "plot_cv_net_vs_ntk.py",
     "plot_infinite_ensemble.py",
