@@ -2,10 +2,11 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.compat import fit_context
 from ._base import _BaseNTKRidge
+from ._dask import decision_dask, fit_dask, is_dask_array
 
 __all__ = ["NTKRegressor"]
 
@@ -151,7 +152,10 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         ----------
         X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
             Training inputs, or their Gram matrix with kernel="precomputed".
+            A ``dask.array`` chunked by rows (solver="nystrom" only) is fitted
+            on its cluster, block by block (see :ref:`large_data`).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            numpy or dask (rechunked to X's row blocks).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights (>= 0): sample i gets ridge alpha / w_i.
 
@@ -159,6 +163,10 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         -------
         self : NTKRegressor
         """
+        if is_dask_array(X):  # solver="nystrom" over the row blocks on a cluster
+            coef = fit_dask(self, X, y, sample_weight, classifier=False)
+            self.dual_coef_ = coef.ravel() if np.ndim(y) == 1 else coef
+            return self
         X, y = validate_data(self, X, y, dtype=self._input_dtypes(), multi_output=True,
                              y_numeric=True, ensure_min_samples=2)
         y2 = np.asarray(y, dtype=np.float64)
@@ -176,7 +184,8 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         ----------
         X : array-like of shape (n_test, n_features), or (n_test, n_samples)
             Test inputs, or their kernel with the training samples when
-            kernel="precomputed".
+            kernel="precomputed". A dask array gives a dask array of
+            predictions (one task per row block).
         return_std : bool, default=False
             Also return the GP posterior standard deviation (noise-free, i.e.
             of the latent function; the closed-form kernel diagonal minus what
@@ -187,6 +196,13 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         y_pred : ndarray of shape (n_test,) or (n_test, n_targets)
         y_std : ndarray of shape (n_test,), only when return_std is True
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            if return_std:
+                raise ValueError("return_std=True is not available on a dask array.")
+            coef = self.dual_coef_
+            return decision_dask(self, X, "predict",
+                                 None if coef.ndim == 1 else coef.shape[1])
         X, pred = self._decision(X)
         if return_std:
             return pred, self._posterior_std(X)
