@@ -10,6 +10,7 @@ about Dask. See docs/distributed.rst for a real cluster.
 """
 
 import concurrent.futures
+import json
 import logging
 import os
 import subprocess
@@ -291,3 +292,26 @@ def test_numpy_input_does_not_import_dask():
             "sys.exit(1 if 'dask' in sys.modules else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_compare_cli_runs_the_folds_on_the_scheduler(client, tmp_path, capsys):
+    from skntk.compare._cli import main
+
+    argv = ["compare", "--quick", "--models", "ntk", "--no-figures", "--quiet"]
+    with distributed.get_task_stream(client) as stream:
+        code = main(argv + ["--scheduler", client.scheduler.address,
+                            "--output", str(tmp_path / "dask")])
+    assert code == 0, capsys.readouterr().err
+    assert len(stream.data) >= 3  # the three folds ran as tasks on the workers
+    assert main(argv + ["--output", str(tmp_path / "local")]) == 0
+
+    def accuracies(name):
+        report = json.loads((tmp_path / name / "results.json").read_text())
+        return sorted((r["fold"], r["accuracy"]) for r in report["results"])
+
+    assert accuracies("dask") == accuracies("local")
+    # a scheduler that is not there: one line, exit status 1, no traceback
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = main(argv + ["--scheduler", "tcp://127.0.0.1:1", "--output",
+                            str(tmp_path / "none")])
+    assert code == 1 and "cannot reach the Dask scheduler" in capsys.readouterr().err

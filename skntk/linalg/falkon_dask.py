@@ -33,7 +33,10 @@ def take_rows(X, idx):
 
 def _kernel_block(xb, c, swb, *, kernel, kdtype):
     """k(X_b, C) in ``dtype``, rows scaled by the square roots of the weights."""
-    K = kernel(np.asarray(xb, dtype=np.float64), c)
+    # float64 rows, as the estimators' in-memory fit validates them; float32
+    # rows for a float32 kernel as they are (the kernel rounds to float32 first)
+    keep = kdtype == np.float32 and xb.dtype == np.float32
+    K = kernel(xb if keep else np.asarray(xb, dtype=np.float64), c)
     if swb is not None:
         K *= np.asarray(swb).astype(kdtype)[:, None]
     return K
