@@ -105,6 +105,25 @@ def falkon_dask(X, Y, centers, alpha, kernel, *, sqrt_weights=None, max_iter, to
     -------
     beta : ndarray of shape (m, k)
     n_iter : int
+
+    Examples
+    --------
+    >>> import functools
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from skntk.kernels import gram
+    >>> from skntk.linalg import falkon, falkon_dask
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> Y = X[:, :1] ** 2
+    >>> kernel = functools.partial(gram, depth=1, dtype=np.float64)
+    >>> C = X[:20]  # the centres
+    >>> beta, n_iter = falkon_dask(da.from_array(X, chunks=(50, 3)),
+    ...                            da.from_array(Y, chunks=(50, 1)), C, 10.0, kernel,
+    ...                            max_iter=50, tol=1e-6)
+    >>> expected, _ = falkon(kernel(X, C), kernel(C), Y, 10.0, max_iter=50, tol=1e-6)
+    >>> float(np.abs(beta - expected).max() / np.abs(expected).max()) < 1e-10
+    True
     """
     import dask.array as da
 

@@ -126,7 +126,7 @@ n_iter_, n_components_, n_features_in_
         X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
             Training inputs, or their Gram matrix with kernel="precomputed".
             A ``dask.array`` chunked by rows (solver="nystrom" only) is fitted
-            on its cluster, block by block (see :ref:`large_data`).
+            on its cluster, block by block (see :ref:`cluster_data`).
         y : array-like of shape (n_samples,)
             Class labels (any type `numpy.unique` sorts); numpy or dask.
         sample_weight : array-like of shape (n_samples,), default=None

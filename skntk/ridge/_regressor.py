@@ -153,7 +153,7 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
             Training inputs, or their Gram matrix with kernel="precomputed".
             A ``dask.array`` chunked by rows (solver="nystrom" only) is fitted
-            on its cluster, block by block (see :ref:`large_data`).
+            on its cluster, block by block (see :ref:`cluster_data`).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             numpy or dask (rechunked to X's row blocks).
         sample_weight : array-like of shape (n_samples,), default=None
