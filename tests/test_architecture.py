@@ -36,6 +36,9 @@ TORCH_TWINS = {"kernels/torch_gram.py", "ridge/_device.py"}
 # (inside a function) to get its kernel series
 TORCH_LAZY = {"utils/devices.py", "utils/activations.py", "empirical",
               "kernels/_series.py"}
+# dask stays an optional extra: imported only inside the functions of these
+# modules, which run only once a dask array (or a scheduler) was passed
+DASK_LAZY = {"linalg/falkon_dask.py", "ridge/_dask.py", "compare/_cli.py"}
 MAX_LINES = 600
 # the package's version: every layer may read it (pickles record it)
 VERSION = "skntk._version"
@@ -164,6 +167,15 @@ def test_torch_only_in_the_nets_and_the_twins(rel, imports):
 
 
 @pytest.mark.parametrize("rel, imports", ALL, ids=IDS)
+def test_dask_only_lazily_in_the_dask_paths(rel, imports):
+    for module, _, in_function in imports:
+        if _top(module) in ("dask", "distributed", "dask_jobqueue"):
+            assert rel in DASK_LAZY and in_function, (
+                f"{rel} imports {module}: only {sorted(DASK_LAZY)} may, inside "
+                "functions")
+
+
+@pytest.mark.parametrize("rel, imports", ALL, ids=IDS)
 def test_linalg_is_pure_numpy_and_scipy(rel, imports):
     if not rel.startswith("linalg/"):
         return
@@ -227,6 +239,9 @@ def test_a_rule_break_is_caught(tmp_path, monkeypatch):
         test_no_private_names_across_subpackages("linalg/_fake_for_test.py", imports)
     with pytest.raises(AssertionError):
         test_torch_only_in_the_nets_and_the_twins("linalg/_fake_for_test.py", imports)
+    with pytest.raises(AssertionError):
+        test_dask_only_lazily_in_the_dask_paths(
+            "linalg/falkon_dask.py", [("dask.array", (), False)])
 
 
 def test_import_skntk_and_the_numpy_estimators_load_neither_torch_nor_numba():

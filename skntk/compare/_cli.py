@@ -7,12 +7,14 @@ five-second tour.
 """
 
 import argparse
+import contextlib
+import logging
 import sys
 import time
 
 from ..utils.activations import NAMES
 from ._compare import _compare
-from ._errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CompareError
+from ._errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CompareError
 from ._models import MODELS
 from ._sweep import parse_widths as _widths
 
@@ -79,6 +81,44 @@ def _rope(text):
         raise argparse.ArgumentTypeError(
             f"expected an accuracy difference in [0, 1), e.g. 0.01; got {text!r}")
     return value
+
+
+@contextlib.contextmanager
+def _dask_backend(args):
+    """joblib's "dask" backend on ``--scheduler`` or a ``--dask`` LocalCluster
+    for the command it wraps (nothing without them); the model-folds then run
+    on the cluster's workers, all at once (``--n-jobs -1``)."""
+    address, local = getattr(args, "scheduler", None), getattr(args, "dask", None)
+    if address is None and local is None:
+        yield
+        return
+    if address is not None and local is not None:
+        raise CompareError("give --scheduler or --dask, not both", EXIT_USAGE)
+    if local is not None and local < 1:
+        raise CompareError(f"--dask must be >= 1 workers, got {local}", EXIT_USAGE)
+    try:
+        import joblib
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise CompareError("--scheduler and --dask need dask.distributed: pip "
+                           "install 'dask[distributed]'", EXIT_USAGE) from None
+    with contextlib.ExitStack() as stack:
+        if local is not None:
+            address = stack.enter_context(LocalCluster(
+                n_workers=local, threads_per_worker=1, dashboard_address=":0",
+                silence_logs=logging.ERROR))
+        try:
+            client = stack.enter_context(Client(address))  # dask's connect timeout
+        except OSError as exc:
+            raise CompareError(f"cannot reach the Dask scheduler at {address}: "
+                               f"{exc}", EXIT_ERROR) from None
+        if not args.quiet:
+            print(f"Dask cluster {client.scheduler.address}: "
+                  f"{len(client.scheduler_info()['workers'])} workers",
+                  file=sys.stderr, flush=True)
+        args.n_jobs = -1
+        stack.enter_context(joblib.parallel_config(backend="dask"))
+        yield
 
 
 def build_parser():
@@ -183,6 +223,14 @@ def build_parser():
                      help="no progress or notes (the table is still printed); "
                           "without it, a bar when stderr is a terminal, else "
                           "one line per finished step")
+    cmp.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run the model-folds on this Dask cluster (e.g. "
+                          "tcp://host:8786) through joblib's dask backend; needs "
+                          "dask[distributed] here and on the workers")
+    cmp.add_argument("--dask", type=_int, metavar="W",
+                     help="run the model-folds on a local Dask cluster of W "
+                          "one-thread worker processes (what --scheduler does on "
+                          "a real cluster)")
     cmp.set_defaults(func=_compare)
     return parser
 
@@ -202,7 +250,8 @@ def main(argv=None):
             parser.error("--cv must be >= 2")
     args.argv = argv[argv.index(args.command) + 1:]
     try:
-        return args.func(args)
+        with _dask_backend(args):
+            return args.func(args)
     except CompareError as exc:
         print(f"skntk {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -180,8 +180,13 @@ def _cross_validate_all(models, estimators, X, y, folds, n_jobs, progress,
                                threads, needed)
             for m, k in tasks)
     # inner_max_num_threads: the workers start with OMP/OpenBLAS/MKL/numba
-    # thread counts of `threads` (numba reads its count once, at import)
-    with parallel_config(backend="loky", inner_max_num_threads=threads):
+    # thread counts of `threads` (numba reads its count once, at import);
+    # under --scheduler/--dask the joblib backend in force is Dask's: keep it
+    from joblib.parallel import get_active_backend
+
+    on_dask = type(get_active_backend()[0]).__name__.startswith("Dask")
+    with (contextlib.nullcontext() if on_dask else
+          parallel_config(backend="loky", inner_max_num_threads=threads)):
         for res in Parallel(n_jobs=processes,
                             return_as="generator_unordered")(jobs):
             finished(res)

@@ -15,7 +15,7 @@ iterations. Memory is O(n m) (K_nm is kept) plus O(m^2).
 import numpy as np
 from scipy import linalg
 
-__all__ = ["falkon"]
+__all__ = ["falkon", "falkon_pcg"]
 
 
 def _solve_upper(T, B, trans=False):
@@ -39,7 +39,41 @@ def falkon(K_nm, K_mm, Y, alpha, *, max_iter, tol):
         ``tol`` times its initial value.
     """
     n, m = K_nm.shape
-    dtype = K_nm.dtype
+
+    def normal(u):  # K_nm' K_nm u
+        return K_nm.T @ (K_nm @ u)
+
+    return falkon_pcg(normal, K_nm.T @ (Y / n), K_mm, n, alpha,
+                      max_iter=max_iter, tol=tol)
+
+
+def falkon_pcg(normal, rhs, K_mm, n, alpha, *, max_iter, tol):
+    """FALKON's preconditioned conjugate gradients on any K_nm operator.
+
+    The solver of :func:`falkon` with the n x m kernel block kept out of
+    sight: ``normal(u)`` returns K_nm' K_nm u for u (m, k), and ``rhs`` is
+    K_nm' Y / n, both in K_mm's dtype. Everything else here is O(m^2): the
+    two Cholesky factors of the preconditioner and the iteration itself, so
+    the kernel block may live anywhere (in memory for :func:`falkon`, in
+    row blocks on a Dask cluster for :func:`skntk.linalg.falkon_dask`).
+
+    Parameters
+    ----------
+    normal : callable (m, k) -> (m, k)
+    rhs : ndarray (m, k)
+    K_mm : ndarray (m, m), overwritten
+    n : int
+        Number of rows of K_nm.
+    alpha, max_iter, tol
+        As in :func:`falkon`.
+
+    Returns
+    -------
+    beta : ndarray (m, k)
+    n_iter : int
+    """
+    m = K_mm.shape[0]
+    dtype = K_mm.dtype
     lam = alpha / n
     eps = np.finfo(dtype).eps
     # T'T = K_mm + eps m I (the jitter of the paper keeps T invertible)
@@ -49,12 +83,6 @@ def falkon(K_nm, K_mm, Y, alpha, *, max_iter, tol):
     TTt.flat[:: m + 1] += lam
     A = linalg.cholesky(TTt, lower=False, overwrite_a=True, check_finite=False)
 
-    def knm_times(u, v=None):
-        w = K_nm @ u
-        if v is not None:
-            w += v
-        return K_nm.T @ w
-
     def precond(u):  # T^-1 A^-1 u
         return _solve_upper(T, _solve_upper(A, u))
 
@@ -63,10 +91,10 @@ def falkon(K_nm, K_mm, Y, alpha, *, max_iter, tol):
 
     def bhb(u):
         Au = _solve_upper(A, u)
-        w = knm_times(_solve_upper(T, Au)) / n
+        w = normal(_solve_upper(T, Au)) / n
         return _solve_upper(A, _solve_upper(T, w, trans=True) + lam * Au, trans=True)
 
-    r = precond_t(knm_times(np.zeros((m, Y.shape[1]), dtype), Y / n))
+    r = precond_t(rhs)
     # conjugate gradients on all columns at once (one step length per column)
     x = np.zeros_like(r)
     p = r.copy()

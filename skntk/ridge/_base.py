@@ -162,7 +162,7 @@ class _BaseNTKRidge(DiagnosticsMixin, VersionedStateMixin, MultiOutputMixin,
         return np.array(X, dtype=self._work_dtype(), order="C",
                         copy=True if self.copy_X else None)
 
-    def _check_kernel_scale(self, X):
+    def _check_kernel_scale(self, X, stats=None):
         """Refuse training data whose kernel values underflow the fit's dtype.
 
         Below ``2**16`` times the work dtype's smallest normal number (about
@@ -178,13 +178,13 @@ class _BaseNTKRidge(DiagnosticsMixin, VersionedStateMixin, MultiOutputMixin,
         dtype = self._work_dtype()
         fi = np.finfo(dtype)
         floor = float(fi.tiny) * 2.0**16
-        if self.kernel == "precomputed":
-            diag = np.abs(np.diagonal(X))
-        else:
-            diag = ntk_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64)
-        top = float(np.max(diag)) if diag.size else 0.0
+        if stats is None:  # else (largest kernel diagonal, any X != 0) of a Dask fit
+            diag = (np.abs(np.diagonal(X)) if self.kernel == "precomputed" else
+                    ntk_kernel_diag(X, **self._kernel_kwargs(), dtype=np.float64))
+            stats = (float(np.max(diag)) if diag.size else 0.0, np.any(X))
+        top = stats[0]
         # an all-zero X (or Gram) has the exact kernel 0: nothing underflowed
-        if top >= floor or not np.any(X):
+        if top >= floor or not stats[1]:
             return
         what = ("the precomputed Gram matrix's diagonal" if self.kernel == "precomputed"
                 else "the kernel of the training inputs")

@@ -5,10 +5,11 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.compat import fit_context
 from ._base import _BaseNTKRidge
+from ._dask import decision_dask, fit_dask, is_dask_array
 
 __all__ = ["NTKClassifier"]
 
@@ -43,8 +44,12 @@ class _ClassifierMixinNTK:
         Returns
         -------
         scores : ndarray of shape (n_test,) for two classes (positive means
-            ``classes_[1]``), else (n_test, n_classes).
+            ``classes_[1]``), else (n_test, n_classes). A dask array for a dask X.
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            k = self.dual_coef_.shape[1]
+            return decision_dask(self, X, "decision_function", None if k == 1 else k)
         _, scores = self._decision(X)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
@@ -59,7 +64,11 @@ class _ClassifierMixinNTK:
         Returns
         -------
         y_pred : ndarray of shape (n_test,)
+            A dask array for a dask X.
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return decision_dask(self, X, "predict", None, dtype=self.classes_.dtype)
         return self._labels(self.decision_function(X))
 
     def _labels(self, scores):
@@ -116,14 +125,19 @@ n_iter_, n_components_, n_features_in_
         ----------
         X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
             Training inputs, or their Gram matrix with kernel="precomputed".
+            A ``dask.array`` chunked by rows (solver="nystrom" only) is fitted
+            on its cluster, block by block (see :ref:`cluster_data`).
         y : array-like of shape (n_samples,)
-            Class labels (any type `numpy.unique` sorts).
+            Class labels (any type `numpy.unique` sorts); numpy or dask.
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
         self : NTKClassifier
         """
+        if is_dask_array(X):  # solver="nystrom" over the row blocks on a cluster
+            self.dual_coef_ = fit_dask(self, X, y, sample_weight, classifier=True)
+            return self
         X, y = validate_data(self, X, y, dtype=self._input_dtypes(),
                              ensure_min_samples=2)
         Y = self._encode(y)

@@ -2,10 +2,11 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.compat import fit_context
 from ._base import _BaseNTKRidge
+from ._dask import decision_dask, fit_dask, is_dask_array
 from ._ensemble import POSTERIORS, predictive_spread
 
 __all__ = ["NTKRegressor"]
@@ -162,7 +163,10 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         ----------
         X : array-like of shape (n_samples, n_features), or (n_samples, n_samples)
             Training inputs, or their Gram matrix with kernel="precomputed".
+            A ``dask.array`` chunked by rows (solver="nystrom" only) is fitted
+            on its cluster, block by block (see :ref:`cluster_data`).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            numpy or dask (rechunked to X's row blocks).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights (>= 0): sample i gets ridge alpha / w_i.
 
@@ -170,6 +174,10 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         -------
         self : NTKRegressor
         """
+        if is_dask_array(X):  # solver="nystrom" over the row blocks on a cluster
+            coef = fit_dask(self, X, y, sample_weight, classifier=False)
+            self.dual_coef_ = coef.ravel() if np.ndim(y) == 1 else coef
+            return self
         X, y = validate_data(self, X, y, dtype=self._input_dtypes(), multi_output=True,
                              y_numeric=True, ensure_min_samples=2)
         y2 = np.asarray(y, dtype=np.float64)
@@ -187,7 +195,8 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         ----------
         X : array-like of shape (n_test, n_features), or (n_test, n_samples)
             Test inputs, or their kernel with the training samples when
-            kernel="precomputed".
+            kernel="precomputed". A dask array gives a dask array of
+            predictions (one task per row block).
         return_std : bool, default=False
             Also return the predictive standard deviation of ``posterior``
             (the same for every target).
@@ -223,6 +232,14 @@ class NTKRegressor(RegressorMixin, _BaseNTKRidge):
         y_std : ndarray of shape (n_test,), only when return_std is True
         y_cov : ndarray of shape (n_test, n_test), only when return_cov is True
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            if return_std or return_cov:
+                raise ValueError("return_std and return_cov are not available on a "
+                                 "dask array; predict the rows as a numpy array.")
+            coef = self.dual_coef_
+            return decision_dask(self, X, "predict",
+                                 None if coef.ndim == 1 else coef.shape[1])
         X, pred = self._decision(X)
         if return_std or return_cov:
             return pred, predictive_spread(self, X, return_std=return_std,
