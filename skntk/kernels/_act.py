@@ -16,13 +16,13 @@ from ..utils.activations import check_activation, check_elementwise
 from ..utils.chunks import chunk_rows
 from ._relu import (
     _MIN_TILE_BYTES,
-    _SERIAL_MIRROR,
     _SERIAL_WORK,
     _TAU,
     _check_dtype,
     _check_hyper,
     _check_input,
     _check_xy,
+    _finish,
     _relu_kernel,
     _Rows,
     _serial_or_parallel,
@@ -196,7 +196,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     _check_hyper(depth, w_std, b_std, kernel)
     X, Y, sym = _check_xy(X, Y)
     dtype = _check_dtype(dtype, X, Y)
-    from . import _engine, _engine_act
+    from . import _engine_act
 
     rx = _ActRows(X, dtype, depth, w_std, b_std, spec)
     ry = rx if sym else _ActRows(Y, dtype, depth, w_std, b_std, spec, "Y")
@@ -232,17 +232,8 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
                             _engine_act.tile, G, i0, sym, *args_x, *args_y, kind, sl,
                             nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
                             want_nngp)
-    outs = []
-    for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
-        if want:
-            if sym:
-                if not lower_only:
-                    _serial_or_parallel(out.size, _SERIAL_MIRROR,
-                                        _engine.mirror_lower_serial,
-                                        _engine.mirror_lower, out)
-                np.fill_diagonal(out, rx.diag[k])
-            outs.append(out)
-    return tuple(outs) if kernel == "both" else outs[0]
+    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
+                   kernel)
 
 
 def gram(X, Y=None, *, activation="relu", negative_slope=None, kernel="ntk", depth=1,

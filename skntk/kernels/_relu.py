@@ -342,6 +342,16 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
                             out_ntk, out_nngp, want_ntk, want_nngp, C)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
+    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
+                   kernel)
+
+
+def _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, diag, kernel):
+    """The asked outputs: a symmetric Gram's upper triangle mirrored from its
+    lower one (unless ``lower_only``) and its diagonal set to the closed form
+    ``diag`` (NNGP, NTK); a tuple (NNGP, NTK) for kernel="both"."""
+    from . import _engine
+
     outs = []
     for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
         if want:
@@ -350,7 +360,7 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
                     _serial_or_parallel(out.size, _SERIAL_MIRROR,
                                         _engine.mirror_lower_serial,
                                         _engine.mirror_lower, out)
-                np.fill_diagonal(out, rx.diag[k])
+                np.fill_diagonal(out, diag[k])
             outs.append(out)
     return tuple(outs) if kernel == "both" else outs[0]
 
