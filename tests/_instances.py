@@ -61,7 +61,7 @@ def mlp_instances():
             # a callable activation as a parameter: clone, get/set_params, pickle
             TorchMLPRegressor(activation=Activation(torch.sin, torch.cos), **fast),
             # the lazy-training diagnostics, recorded on every fit
-            TorchMLPClassifier(record_drift=True, drift_probe_size=8, **fast)]
+            TorchMLPClassifier(record_drift=True, **fast)]
 
 
 def empirical_instances():

@@ -88,7 +88,8 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
         "verbose": ["verbose"],
         "check_learning_rate": ["boolean"],
         "record_drift": ["boolean"],
-        "drift_probe_size": [Interval(Integral, 1, None, closed="left")],
+        "drift_probe_size": [StrOptions({"auto"}),
+                             Interval(Integral, 1, None, closed="left")],
     }
 
     # TorchMLPRegressor's signature (TorchMLPClassifier's differs in its loss)
@@ -100,7 +101,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  warm_start=False, random_state=None, device="cpu", dtype="float32",
                  verbose=0, check_learning_rate=True,
-                 record_drift=False, drift_probe_size=256):
+                 record_drift=False, drift_probe_size="auto"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.negative_slope = negative_slope

@@ -25,7 +25,6 @@ import numpy as np
 import torch
 
 from ..utils.activations import ActivationSpec, check_activation, torch_pair
-from ..utils.warn import warn
 
 __all__ = ["DriftRecorder", "probe_ntk", "probe_rows", "start_drift"]
 
@@ -144,6 +143,19 @@ class DriftRecorder:
         estimator._drift = self.to("cpu")
 
 
+def probe_size(drift_probe_size, n):
+    """Rows of the probe batch for ``n`` training rows: "auto" is
+    ``min(n, max(32, min(256, n // 16)))`` (the probe kernel's cost grows with
+    its square, the epoch's with n); an integer larger than n is refused."""
+    if drift_probe_size == "auto":
+        return min(n, max(32, min(256, n // 16)))
+    if drift_probe_size > n:
+        raise ValueError(
+            f"drift_probe_size={drift_probe_size} is larger than the number of "
+            f"training rows ({n}); use at most {n}, or drift_probe_size='auto'.")
+    return int(drift_probe_size)
+
+
 def start_drift(estimator, module, Xt, first_pass):
     """The recorder of this fit, or None when ``record_drift`` is False (and
     then any earlier record is dropped: it would have gaps).
@@ -159,12 +171,7 @@ def start_drift(estimator, module, Xt, first_pass):
     recorder = None if first_pass else vars(estimator).get("_drift")
     if recorder is None:
         n = Xt.shape[0]
-        size = estimator.drift_probe_size
-        if size > n:
-            warn(f"drift_probe_size={size} is larger than the number of training "
-                 f"rows ({n}); the NTK drift is measured on all {n} rows.",
-                 UserWarning)
-            size = n
+        size = probe_size(estimator.drift_probe_size, n)
         rows = torch.as_tensor(probe_rows(n, size), device=Xt.device)
         recorder = DriftRecorder(module, Xt[rows])
     return recorder.to(Xt.device)

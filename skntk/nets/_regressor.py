@@ -145,12 +145,14 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         from its initialisation (the lazy-training diagnostics
         ``weight_change_`` and ``ntk_change_``). Off, it costs nothing; on,
         one closed-form empirical NTK of the probe batch per epoch (see Notes).
-    drift_probe_size : int >= 1, default=256
+    drift_probe_size : "auto" or int >= 1, default="auto"
         Rows of the fixed probe batch on which ``ntk_change_`` measures the
-        network's empirical NTK: ``drift_probe_size`` training rows spread
-        evenly through them (rows ``i * n // drift_probe_size``, no random
-        draw, so recording leaves training unchanged). Larger than the number
-        of training rows n, all n rows are used, with a warning.
+        network's empirical NTK: that many training rows spread evenly
+        through them (rows ``i * n // size``, no random draw, so recording
+        leaves training unchanged). "auto": ``min(n, max(32, min(256, n //
+        16)))`` for n training rows: the probe kernel's cost grows with the
+        square of its size and an epoch's with n, so small data gets a small
+        probe (see Notes for the cost). An integer larger than n is an error.
 
     Attributes
     ----------

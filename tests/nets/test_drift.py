@@ -5,7 +5,6 @@ at a fixed learning rate the drift falls as 1 / sqrt(width) in the NTK
 parameterisation."""
 
 import copy
-import warnings
 
 import numpy as np
 import pytest
@@ -95,18 +94,30 @@ def test_bookkeeping(data):
     assert not hasattr(est, "weight_change_") and not hasattr(est, "ntk_change_")
 
 
-def test_probe_larger_than_data_is_clamped(data):
+def test_probe_larger_than_data_is_an_error(data):
     X, y = data
+    with pytest.raises(ValueError, match="drift_probe_size=41 is larger than the "
+                       "number of training rows \\(40\\)"):
+        TorchMLPRegressor((8,), record_drift=True, drift_probe_size=41,
+                          max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("n, expected", [(10, 10), (40, 32), (500, 32), (2000, 125),
+                                         (4096, 256), (100000, 256)])
+def test_auto_probe_size(n, expected):
+    from skntk.nets._drift import probe_size
+
+    assert probe_size("auto", n) == expected
+    assert probe_size(7, n) == 7
+
+
+def test_auto_probe_is_the_explicit_one(data):
+    X, y = data  # 40 rows: "auto" probes 32 of them
     kw = dict(hidden_layer_sizes=(8,), max_iter=2, n_iter_no_change=np.inf,
-              random_state=0)
-    with pytest.warns(UserWarning, match="drift_probe_size=256 is larger than the "
-                      "number of training rows \\(40\\)"):
-        big = TorchMLPRegressor(record_drift=True, **kw).fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        exact = TorchMLPRegressor(record_drift=True, drift_probe_size=40,
-                                  **kw).fit(X, y)
-    np.testing.assert_array_equal(big.ntk_change_, exact.ntk_change_)
+              random_state=0, record_drift=True)
+    auto = TorchMLPRegressor(**kw).fit(X, y)
+    explicit = TorchMLPRegressor(drift_probe_size=32, **kw).fit(X, y)
+    np.testing.assert_array_equal(auto.ntk_change_, explicit.ntk_change_)
 
 
 @pytest.mark.parametrize("value", [0, -3, 2.5, "all"])
