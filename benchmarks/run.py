@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/run.py [--quick] [--check]
-                             [--only kernel ridge empirical mlp coldstart]
+                             [--only kernel ridge empirical mlp coldstart activations drift]
                              [--json benchmarks-results.json]
 
 Every benchmark times skntk and its baselines (numpy GEMM, scipy's Cholesky,
@@ -44,6 +44,7 @@ BENCHMARKS = {  # name -> (module, argv for --quick, argv for the full run)
     "mlp": ("bench_mlp", ["--quick"], []),
     "coldstart": ("bench_coldstart", [], []),
     "activations": ("bench_activations", ["--n", "1000", "--repeat", "1"], []),
+    "drift": ("bench_drift", ["--quick", "--repeat", "3"], []),
 }
 
 

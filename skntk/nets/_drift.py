@@ -76,18 +76,43 @@ def probe_ntk(module, X, input_gram=None):
         last = layers[-1]
         a = inputs[-1]
         theta = n_out * (last.w_scale ** 2 * (a @ a.T) + last.b_scale ** 2)
-        # delta of the last hidden layer, (m, k, width): the rows of s_w W_L
-        delta = (last.w_scale * params[-1][0]).expand(m, -1, -1)
-        for k in range(len(layers) - 2, -1, -1):
+        if len(layers) == 1:
+            return theta
+        # the last hidden layer: delta[i, o, h] = s_w W[o, h] phi'(h_i)[h], so
+        # the sum over o of <delta_i,o, delta_j,o> is sum_h c_h phi'_i[h]
+        # phi'_j[h] with c_h = s_w^2 sum_o W[o, h]^2: m^2 width work instead
+        # of m^2 k width, and no (m, k, width) tensor for one hidden layer
+        W_last = last.w_scale * params[-1][0]
+        k = len(layers) - 2
+        c = (W_last * W_last).sum(dim=0)
+        slope = slopes[k]
+        if slope is None:
+            G = c.sum().expand(m, m)
+        else:
+            G = (slope * c) @ slope.T
+        theta += G * (layers[k].w_scale ** 2 * _gram(inputs[k], k, input_gram)
+                      + layers[k].b_scale ** 2)
+        if k == 0:
+            return theta
+        # earlier layers: the derivatives (m, k, width) propagated backwards
+        delta = W_last.expand(m, -1, -1)
+        if slope is not None:
+            delta = delta * slope[:, None, :]
+        delta = delta @ (layers[k].w_scale * params[k][0])
+        for k in range(len(layers) - 3, -1, -1):
             if slopes[k] is not None:
                 delta = delta * slopes[k][:, None, :]
             D = delta.reshape(m, -1)
-            layer, a = layers[k], inputs[k]
-            gram = input_gram if k == 0 and input_gram is not None else a @ a.T
-            theta += (D @ D.T) * (layer.w_scale ** 2 * gram + layer.b_scale ** 2)
+            layer = layers[k]
+            theta += (D @ D.T) * (layer.w_scale ** 2 * _gram(inputs[k], k, input_gram)
+                                  + layer.b_scale ** 2)
             if k > 0:
                 delta = delta @ (layer.w_scale * params[k][0])
     return theta
+
+
+def _gram(a, k, input_gram):
+    return input_gram if k == 0 and input_gram is not None else a @ a.T
 
 
 def probe_rows(n_samples, size):
@@ -145,10 +170,10 @@ class DriftRecorder:
 
 def probe_size(drift_probe_size, n):
     """Rows of the probe batch for ``n`` training rows: "auto" is
-    ``min(n, max(32, min(256, n // 16)))`` (the probe kernel's cost grows with
+    ``min(n, max(32, min(256, n // 32)))`` (the probe kernel's cost grows with
     its square, the epoch's with n); an integer larger than n is refused."""
     if drift_probe_size == "auto":
-        return min(n, max(32, min(256, n // 16)))
+        return min(n, max(32, min(256, n // 32)))
     if drift_probe_size > n:
         raise ValueError(
             f"drift_probe_size={drift_probe_size} is larger than the number of "

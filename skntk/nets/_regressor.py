@@ -150,7 +150,7 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         network's empirical NTK: that many training rows spread evenly
         through them (rows ``i * n // size``, no random draw, so recording
         leaves training unchanged). "auto": ``min(n, max(32, min(256, n //
-        16)))`` for n training rows: the probe kernel's cost grows with the
+        32)))`` for n training rows: the probe kernel's cost grows with the
         square of its size and an epoch's with n, so small data gets a small
         probe (see Notes for the cost). An integer larger than n is an error.
 
@@ -221,8 +221,11 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     ``record_drift=False`` drops the record. The kernel is computed layer by
     layer in closed form in the training ``dtype`` (float32 resolves
     changes down to about 1e-5), at a cost per epoch of about
-    ``drift_probe_size**2 * (n_outputs + 1) * sum(hidden_layer_sizes)``
-    multiply-adds, against ``3 * n * n_parameters`` for the epoch itself.
+    ``m**2 * (w_L + k * (w_1 + ... + w_{L-1})) + m * k * (w_1 w_2 + ... +
+    w_{L-1} w_L)`` multiply-adds for a probe of m rows, k outputs and hidden
+    widths w_1..w_L, against ``3 * n * n_parameters`` for the epoch itself
+    (measured by ``benchmarks/bench_drift.py``: 2-20% of the fit's time at
+    the default probe size).
     The reference (a float64 copy of the initial parameters) is kept for
     continued fits and pickled with the estimator. In the NTK
     parameterisation at a fixed learning rate, ``weight_change_`` falls as

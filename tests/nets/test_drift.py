@@ -102,8 +102,8 @@ def test_probe_larger_than_data_is_an_error(data):
                           max_iter=2).fit(X, y)
 
 
-@pytest.mark.parametrize("n, expected", [(10, 10), (40, 32), (500, 32), (2000, 125),
-                                         (4096, 256), (100000, 256)])
+@pytest.mark.parametrize("n, expected", [(10, 10), (40, 32), (500, 32), (2000, 62),
+                                         (4096, 128), (8192, 256), (100000, 256)])
 def test_auto_probe_size(n, expected):
     from skntk.nets._drift import probe_size
 
@@ -155,3 +155,25 @@ def test_drift_falls_with_width():
     # tolerances: what three seeds and widths from 64 leave of the asymptotics
     assert -0.6 < slopes[0] < -0.4, (slopes, final)
     assert -1.1 < slopes[1] < -0.45, (slopes, final)
+
+
+@pytest.mark.parametrize("activation, hidden", [
+    ("relu", (7,)), ("identity", (6,)), ("identity", (5, 4)),
+    ("tanh", (6, 5, 4)), ("gelu", (9, 3)),
+])
+def test_probe_ntk_matches_torch_func(activation, hidden):
+    """The closed-form probe kernel (the last hidden layer summed over the
+    outputs in factored form, earlier layers through the propagated
+    derivatives) against torch.func's Jacobian, several outputs."""
+    from skntk.nets._drift import probe_ntk
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 4))
+    y = rng.integers(0, 4, 30)  # four classes: four outputs
+    est = TorchMLPClassifier(hidden, activation=activation, b_std=0.4, max_iter=3,
+                             n_iter_no_change=np.inf, random_state=0,
+                             dtype="float64").fit(X, y)
+    probe = X[:11]
+    got = probe_ntk(est.module_, torch.as_tensor(probe)).numpy()
+    np.testing.assert_allclose(got, _ntk_trace(est.module_, probe), rtol=1e-10,
+                               atol=1e-12)
