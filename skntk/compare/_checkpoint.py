@@ -23,13 +23,15 @@ _REPORT_FILES = ("results.json.", "results.csv.", PROGRESS_FILE + ".",
 #: The fields of a fold's result that the progress file keeps.
 _RECORD_KEYS = ("model", "fold", "accuracy", "fit_time", "predict_time", "n_train",
                 "n_test", "predictions", "warnings")
+#: Kept too when a fold has them (the drift curves of a --widths net).
+_OPTIONAL_KEYS = ("diagnostics",)
 #: The settings a resumed run must share with the progress file, in the order
 #: they are checked, and how the error message names them.
 _RESUME_KEYS = {"dataset": "--dataset", "classes": "--classes", "quick": "--quick",
                 "n_samples": "--n-train (rows used)", "cv": "--cv",
                 "repeats": "--repeats",
                 "random_state": "--random-state", "models": "--models",
-                "activation": "--activation",
+                "activation": "--activation", "widths": "--widths",
                 "torch_threads": "--torch-threads",
                 "data_sha256": "the data (same name, different rows)"}
 #: Library versions that must match for resumed folds to equal fresh ones.
@@ -56,6 +58,8 @@ def _checkpoint_settings(args, data, models, n_folds, versions):
         # only when repeated: older progress files (no key) match --repeats 1
         **({"repeats": args.repeats} if getattr(args, "repeats", 1) != 1 else {}),
         "random_state": args.random_state, "models": list(models),
+        # only with a sweep: older progress files (no key) match no --widths
+        **({"widths": list(args.widths)} if getattr(args, "widths", None) else {}),
         # None for ReLU: progress files written before --activation resume
         "activation": (None if args.activation_spec.name == "relu"
                        else args.activation_spec.label),
@@ -89,8 +93,20 @@ def _resume_mismatch(old, new):
     return None
 
 
+def checkpoint_record(res):
+    """The part of a fold's result that the progress file keeps."""
+    record = {key: res[key] for key in _RECORD_KEYS}
+    record.update({key: res[key] for key in _OPTIONAL_KEYS if key in res})
+    return record
+
+
 def _load_checkpoint(path, settings, folds):
-    """The finished (model, fold) results of a progress file that matches."""
+    """The finished (model, fold) results of a progress file that matches
+    (the --widths sweep's model-folds included)."""
+    from ._sweep import sweep_model
+
+    models = set(settings["models"]) | {sweep_model(w)
+                                        for w in settings.get("widths", ())}
     from ._report import read_progress
 
     advice = "use a new --output, or drop --resume to start over"
@@ -108,10 +124,10 @@ def _load_checkpoint(path, settings, folds):
     for r in records:
         try:
             m, k = r["model"], int(r["fold"])
-            rec = {key: r[key] for key in _RECORD_KEYS}
+            rec = checkpoint_record(r)
         except (KeyError, TypeError, ValueError):
             continue
-        if m not in settings["models"] or not 0 <= k < len(folds):
+        if m not in models or not 0 <= k < len(folds):
             continue
         rec["predictions"] = np.asarray(rec["predictions"])
         n_test = len(folds[k][1])

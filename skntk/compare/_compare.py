@@ -19,10 +19,10 @@ from ..utils.activations import check_activation
 from ..utils.devices import limit_torch_threads
 from . import _html, _report, _significance, _sweep
 from ._checkpoint import (
-    _RECORD_KEYS,
     PROGRESS_FILE,
     _checkpoint_settings,
     _load_checkpoint,
+    checkpoint_record,
     _prepare_output,
 )
 from ._data import _Data, _load_data, _parse_classes
@@ -124,13 +124,17 @@ def _compare(args):
     outdir = _prepare_output(args.output, keep_progress=args.resume)
     figures = _figures_to_draw(args, plan.models, note)
     _announce(args, plan)
-    results, summary, figure_paths, resumed = _run(
-        args, plan, done, progress_path, checkpoint, figures, outdir)
-    sweep = None
-    if getattr(args, "widths", None):
-        sweep, path = _sweep.run_sweep(args, plan, results, outdir, bool(figures))
-        if path is not None:
-            figure_paths["width_sweep"] = path
+    checkpoints = _Checkpoints(args, plan, done, progress_path, checkpoint)
+    with checkpoints:
+        results, summary, figure_paths = _run(args, plan, done, checkpoints,
+                                              figures, outdir)
+        sweep = None
+        if getattr(args, "widths", None):
+            sweep, path = _sweep.run_sweep(args, plan, results, outdir,
+                                           bool(figures), done, checkpoints.save)
+            if path is not None:
+                figure_paths["width_sweep"] = path
+    resumed = checkpoints.resumed
     _note_warnings(results, plan, note)
     report = _write_report(args, plan, results, summary, figure_paths, resumed,
                            outdir, started, sweep)
@@ -231,33 +235,51 @@ def _repeated(plan):
     return f" x {plan.repeats} repeats" if plan.repeats > 1 else ""
 
 
-def _run(args, plan, done, progress_path, checkpoint, figures, outdir):
+class _Checkpoints:
+    """The run's progress file: the resumed model-folds first (the models'
+    then the --widths sweep's), then each model-fold as it finishes; open for
+    the whole cross-validation, the sweep included."""
+
+    def __init__(self, args, plan, done, progress_path, checkpoint):
+        order = list(plan.models) + [_sweep.sweep_model(w)
+                                     for w in getattr(args, "widths", None) or ()]
+        self.resumed = sorted(done, key=lambda mk: (order.index(mk[0]), mk[1]))
+        self.file = _report.ProgressFile(progress_path, checkpoint,
+                                         [checkpoint_record(done[mk])
+                                          for mk in self.resumed])
+        self.saved = len(done)
+        args.interrupt_note = lambda: (f"{self.saved} finished model-folds kept in "
+                                       f"{progress_path}; rerun with --resume to "
+                                       f"continue")
+
+    def save(self, res):
+        self.file.append(checkpoint_record(res))
+        self.saved += 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
+def _run(args, plan, done, checkpoints, figures, outdir):
     """Every model-fold not in ``done`` (each checkpointed), then the figures."""
     models, n_folds = plan.models, plan.n_folds
+    done = {mk: r for mk, r in done.items() if mk[0] in models}
     progress = _Progress(len(models) * n_folds + len(figures), args.quiet)
     progress.update(len(done), text=f"{len(done)} model-folds resumed")
-    in_order = sorted(done, key=lambda mk: (models.index(mk[0]), mk[1]))
-    checkpoints = _report.ProgressFile(progress_path, checkpoint,
-                                       [done[mk] for mk in in_order])
-    saved = [len(done)]
-
-    def save(res):
-        checkpoints.append({key: res[key] for key in _RECORD_KEYS})
-        saved[0] += 1
-
-    args.interrupt_note = lambda: (f"{saved[0]} finished model-folds kept in "
-                                   f"{progress_path}; rerun with --resume to continue")
     try:
         results = _cross_validate_all(models, plan.estimators, plan.data.X,
                                       plan.data.y, plan.folds, args.n_jobs,
-                                      progress, args.torch_threads, done, save)
+                                      progress, args.torch_threads, done,
+                                      checkpoints.save)
         summary = _summary(results, models, n_folds)
         figure_paths = _make_figures(figures, plan.ctx, plan.data, plan.folds, outdir,
                                      progress, args.quick) if figures else {}
     finally:
-        checkpoints.close()
         progress.close()
-    return results, summary, figure_paths, in_order
+    return results, summary, figure_paths
 
 
 def _note_warnings(results, plan, note):

@@ -140,11 +140,12 @@ def check(args):
         raise CompareError(f"--widths sweeps the net (mlp): {reason}")
 
 
-def run_sweep(args, plan, results, outdir, draw):
+def run_sweep(args, plan, results, outdir, draw, done=None, on_result=None):
     """Cross-validate the net at every ``--widths`` on ``plan.folds``.
 
-    Returns ``(rows, figure_path)``; the figure (``widths_sweep.png``) only if
-    ``draw``.
+    ``done``: finished model-folds of ``--resume`` (those of the sweep are
+    reused); ``on_result`` checkpoints each new one. Returns ``(rows,
+    figure_path)``; the figure (``widths_sweep.png``) only if ``draw``.
     """
     from ._driver import _cross_validate_all, _Progress
     from ._summary import _save
@@ -152,11 +153,13 @@ def run_sweep(args, plan, results, outdir, draw):
     widths = args.widths
     models = [sweep_model(w) for w in widths]
     estimators = {sweep_model(w): _net(plan.ctx, w) for w in widths}
+    done = {mk: r for mk, r in (done or {}).items() if mk[0] in estimators}
     progress = _Progress(len(models) * len(plan.folds) + int(draw), args.quiet)
+    progress.update(len(done), text=f"{len(done)} sweep model-folds resumed")
     try:
         sweep = _cross_validate_all(models, estimators, plan.data.X, plan.data.y,
                                     plan.folds, args.n_jobs, progress,
-                                    args.torch_threads)
+                                    args.torch_threads, done, on_result)
         kernel = ([results[KERNEL, k] for k in range(len(plan.folds))]
                   if (KERNEL, 0) in results else None)
         rows = summarize(widths, sweep, kernel, len(plan.folds))

@@ -162,3 +162,48 @@ def test_same_random_state_is_bitwise_reproducible_across_processes(tmp_path):
         assert a[key] == b[key], key  # JSON floats: equal text, equal bits
     assert all(r["agreement_with_ntk"] is not None for r in a["results"][3:])
     assert a["settings"]["random_state"] == 3
+
+
+def test_interrupted_width_sweep_resumes_to_the_fresh_results(tmp_path, capsys,
+                                                              monkeypatch):
+    """The --widths sweep's model-folds are checkpointed like the models':
+    ^C in the sweep, then --resume runs only the sweep's missing folds and
+    gives the uninterrupted run's sweep (drift curves included)."""
+    from sklearn.pipeline import make_pipeline
+    from test_cli_significance import _DriftNet
+
+    from skntk.compare import _models
+
+    monkeypatch.setattr(_models, "_mlp",
+                        lambda ctx, width=None: make_pipeline(_DriftNet((width,))))
+    argv = [*_SMALL, "--widths", "4,16"]
+    fresh, out_dir = tmp_path / "fresh", tmp_path / "r"
+    assert main(["compare", *argv, "--output", str(fresh)]) == 0
+    # 6 model-folds of ntk and svc-rbf, then 6 of the sweep: ^C at the 9th
+    _counting_run_fold(monkeypatch, fail_at=9)
+    code, _, err = _run(["compare", *argv, "--output", str(out_dir)], capsys)
+    assert code == 130 and "8 finished model-folds kept" in err
+    header, records = _report.read_progress(out_dir / "progress.jsonl")
+    assert header["widths"] == [4, 16]
+    assert [(r["model"], r["fold"]) for r in records][6:] == [("mlp@4", 0),
+                                                              ("mlp@4", 1)]
+    assert records[6]["diagnostics"]["weight_change"] == [0.0, 0.5]
+
+    # another sweep is refused, as any other setting
+    code = main(["compare", *_SMALL, "--widths", "4,32", "--resume",
+                 "--output", str(out_dir)])
+    line = _one_line_error(capsys.readouterr().err, code, 2)
+    assert "written with --widths 4,16, this run has 4,32" in line
+
+    calls = _counting_run_fold(monkeypatch)
+    code, _, err = _run(["compare", *argv, "--resume", "--output", str(out_dir)],
+                        capsys)
+    assert code == 0, err
+    assert calls == [("mlp@4", 2), ("mlp@16", 0), ("mlp@16", 1), ("mlp@16", 2)]
+    report = json.loads((out_dir / "results.json").read_text())
+    expected = json.loads((fresh / "results.json").read_text())
+    assert report["resumed"][6:] == [["mlp@4", 0], ["mlp@4", 1]]
+    assert (_without_timings(report["width_sweep"])
+            == _without_timings(expected["width_sweep"]))
+    _, records = _report.read_progress(out_dir / "progress.jsonl")
+    assert len(records) == 12
