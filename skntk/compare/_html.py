@@ -61,8 +61,10 @@ def _models_section(report):
                      f"{s['fit_time_mean']:.2f}s", f"{s['predict_time_mean']:.3f}s",
                      "-" if agree is None else f"{agree:.4f}", *cells])
     header = ["model", "accuracy (mean ± std)", "fit time", "predict time",
-              "agrees with ntk"] + [f"vs ntk: {h.replace('a - b', 'model - ntk')}"
-                                    for h in PAIR_HEADER]
+              "agrees with ntk"] + [
+        "vs ntk: " + h.replace("a - b", "model - ntk").replace(
+            "P(b>a)/P(rope)/P(a>b)", "P(ntk better) / P(equivalent) / P(model better)")
+        for h in PAIR_HEADER]
     return "<h2>Models</h2>" + _table(header, rows, "models")
 
 
