@@ -60,6 +60,9 @@ class _NetRun:
     test: np.ndarray = None
     time: float = None
     warnings: list = field(default_factory=list)
+    # lazy-training diagnostics after the last epoch (record_drift)
+    weight_change: float = None
+    ntk_change: float = None
 
 
 def _preset_tp5(args, started):
@@ -136,8 +139,10 @@ def _tp5_train_net(args, X, y, X_test, progress):
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = _tp5_net(args).fit(X, y / 9)
+            model = _tp5_net(args).set_params(record_drift=True).fit(X, y / 9)
         net.time = time.perf_counter() - t0
+        net.weight_change = float(model.weight_change_[-1])
+        net.ntk_change = float(model.ntk_change_[-1])
         net.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
         net.test, net.train = _label(model.predict(X_test)), _label(model.predict(X))
     progress.update()
@@ -231,6 +236,12 @@ def _tp5_rows(y, y_test, ntk_train, ntk_test, net):
              **mcnemar_fields(y_test, net.test, ntk_test)},
             {"quantity": "agreement net / NTK (test)", "seed": seed["agreement"],
              "skntk": 100 * np.mean(net.test == ntk_test)},
+            # how far training moved the net from its initialisation (the
+            # notebook has no such measure): weights and its empirical NTK
+            {"quantity": "net weight change |θ-θ0|/|θ0|", "seed": None,
+             "skntk": 100 * net.weight_change},
+            {"quantity": "net NTK change |Θ-Θ0|/|Θ0| (probe)", "seed": None,
+             "skntk": 100 * net.ntk_change},
         ]
     return rows
 
@@ -240,8 +251,8 @@ def _print_tp5(rows, net, eig_rows):
 
     print(format_table(["quantity (%)", "TP5 notebook", "skntk",
                         "net - NTK (McNemar)"],
-                       [[r["quantity"], r["seed"], f"{r['skntk']:.1f}", p_cell(r)]
-                        for r in rows]))
+                       [[r["quantity"], "-" if r["seed"] is None else r["seed"],
+                         f"{r['skntk']:.1f}", p_cell(r)] for r in rows]))
     if net.note is not None:
         print(f"net skipped: {net.note}")
     for w in net.warnings:
