@@ -29,6 +29,13 @@ Kinds (``kind``):
 
 Kinds 1-3 are smooth in ``cos``; their next-layer ``1 - cos`` comes from the
 kernel values (absolute precision), exactly 0 for duplicated rows.
+
+Precision: kinds 0-2 run in the precision of their constants
+(:func:`act_consts`; float32 for float32 output, as the ReLU engine does: twice
+the vector lanes), written with selects and the shared branch-free
+arctangent (Cephes' atanf polynomial in float32) so that every per-layer loop
+vectorises; the float64 recursion computes exactly what it did with float64
+literals. The series (kind 3) runs in float64 only.
 """
 
 import math
