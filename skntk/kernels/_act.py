@@ -111,12 +111,38 @@ class _ActRows:
                 "the input, e.g. with sklearn.preprocessing.StandardScaler"
                 + (", or use float64." if dtype == np.float32 else "."))
 
-    def engine_args(self, nterms):
+    def fits_float32(self, smooth):
+        """Whether a float32 recursion stays far (margins of 1e8) from
+        float32's overflow and subnormals for these rows, as
+        :meth:`skntk.kernels._relu._Rows.fits_float32`; erf and gelu multiply
+        up to four variances (``qi qj (1 + qi)(1 + qj)``), so their norms stay
+        below 1e4."""
+        from ._engine import in_range as ok
+
+        return (ok(self.rho, 1e-15, 1e4 if smooth else 1e15) and ok(self.v, 1e-30, 1.0)
+                and ok(self.u, 1e-30, 1.0) and ok(self.alpha, 1e-30, 1e30)
+                and ok(self.beta, 1e-30, 1.0) and ok(self.diag[1], 0.0, 1e30))
+
+    def engine_args(self, nterms, ct=np.float64):
+        """(Xs, alpha, beta, rho, v, u) with the per-row arrays in ``ct``, and
+        the series coefficients (float64)."""
         if self.series is None:
             h = g = np.zeros((1, 1, 1))
         else:
             h, g = self.series.coefficients(nterms)
-        return (self.Xs, self.alpha, self.beta, self.rho, self.v, self.u, h, g)
+        return (self.Xs,) + tuple(np.ascontiguousarray(a, dtype=ct) for a in (
+            self.alpha, self.beta, self.rho, self.v, self.u)) + (h, g)
+
+
+def _recursion_dtype(dtype, kind, w2, b2, rx, ry):
+    """Precision of the elementwise recursion: the closed forms run in float32
+    for float32 output (twice the vector lanes) unless some magnitude comes
+    near float32's limits; the series (``kind`` 3) always in float64."""
+    hyper_ok = all(v == 0 or 1e-30 <= v <= 1e30 for v in (w2, b2))
+    smooth = kind != 0  # erf, gelu: products of variances
+    use32 = (dtype == np.float32 and kind != 3 and hyper_ok and rx.fits_float32(smooth)
+             and (ry is rx or ry.fits_float32(smooth)))
+    return np.dtype(np.float32 if use32 else np.float64)
 
 
 def _spec(activation, negative_slope):
@@ -165,7 +191,9 @@ def ntk_kernel(X, Y=None, *, activation="relu", negative_slope=None, kernel="ntk
     w_std, b_std : float, default=1.0, 0.0
     dtype : {None, numpy.float32, numpy.float64}, default=None
         Output and GEMM precision (``None``: float32 when every input is
-        float32); the recursion runs in float64.
+        float32). The closed forms' recursion runs in the output's precision
+        (in float64 for float32 output whose magnitudes come near float32's
+        limits); the series' in float64.
 
     Returns
     -------
@@ -207,21 +235,25 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     kind = (_engine_act.ABRELU if slopes is not None else
             _SMOOTH.get(spec.name, _engine_act.SERIES))
     p, q = slopes if slopes is not None else (0.0, 0.0)
-    sl = np.array([p * p + q * q, (p - q) ** 2, (p + q) ** 2, p * q])
+    w2, b2 = float(w_std) ** 2, float(b_std) ** 2
+    ct = _recursion_dtype(dtype, kind, w2, b2, rx, ry)
+    A = _engine_act.A32 if ct == np.float32 else _engine_act.A64
+    sl = np.array([p * p + q * q, (p - q) ** 2, (p + q) ** 2, p * q], dtype=ct)
     n, m = len(X), len(Y)
     want_ntk = kernel in ("ntk", "both")
     want_nngp = kernel in ("nngp", "both")
     # the GEMM of each tile is written into the output rows it becomes (in
-    # the output's dtype); the engine computes in float64 and overwrites them
+    # the output's dtype); the engine overwrites them with kernel values
     out_ntk = np.empty((n, m), dtype) if want_ntk else np.empty((1, 1), dtype)
     out_nngp = np.empty((n, m), dtype) if want_nngp else np.empty((1, 1), dtype)
     target = out_ntk if want_ntk else out_nngp
     rows = chunk_rows(n, m * dtype.itemsize, working_memory,
                       min_bytes=_MIN_TILE_BYTES, max_fraction=8)
-    args_x = rx.engine_args(nterms)
-    args_y = args_x if sym else ry.engine_args(nterms)
-    w2, b2 = float(w_std) ** 2, float(b_std) ** 2
-    tau = _TAU[np.dtype(np.float64)]
+    args_x = rx.engine_args(nterms, ct)
+    args_y = args_x if sym else ry.engine_args(nterms, ct)
+    # (float32 output's GEMM is float32: its cosines are refined within 1e-3 of
+    # +-1 when the recursion runs in float32, as in the ReLU engine)
+    tau = ct.type(_TAU[ct])
     work = max(int(nterms.max()) if len(nterms) else 0, 1) * (depth + 1)
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
@@ -230,8 +262,8 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
         _serial_or_parallel(G.size * work, _SERIAL_WORK, _engine_act.tile_serial,
                             _engine_act.tile, G, i0, sym, *args_x, *args_y, kind, sl,
-                            nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
-                            want_nngp)
+                            nterms, ct.type(w2), ct.type(b2), tau, out_ntk, out_nngp,
+                            want_ntk, want_nngp, A)
     return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
                    kernel)
 

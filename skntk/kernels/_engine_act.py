@@ -29,35 +29,62 @@ Kinds (``kind``):
 
 Kinds 1-3 are smooth in ``cos``; their next-layer ``1 - cos`` comes from the
 kernel values (absolute precision), exactly 0 for duplicated rows.
+
+Precision: kinds 0-2 run in the precision of their constants
+(:func:`act_consts`; float32 for float32 output, as the ReLU engine does: twice
+the vector lanes), written with selects and the shared branch-free
+arctangent (Cephes' atanf polynomial in float32) so that every per-layer loop
+vectorises; the float64 recursion computes exactly what it did with float64
+literals. The series (kind 3) runs in float64 only.
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
 
-from ._engine import C64, _angle, _atan_frac, _explicit_om_op
+from ._engine import C64, _angle, _atan_frac, _explicit_om_op, consts
 
 _JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 
 ABRELU, ERF, GELU, SERIES = 0, 1, 2, 3
 PI = math.pi
 INV2PI = 1.0 / (2.0 * math.pi)
-_S3, _S5, _S7, _S9, _S11, _S13, _S15 = (1 / 3, -1 / 30, 1 / 840, -1 / 45360,
-                                        1 / 3991680, -1 / 518918400, 1 / 93405312000)
+_S = (1 / 3, -1 / 30, 1 / 840, -1 / 45360, 1 / 3991680, -1 / 518918400,
+      1 / 93405312000)
+
+# The constants of the closed forms in the precision of the recursion: the
+# ReLU engine's ``Consts`` fields (so that its angle and arctangent take these
+# too) and this engine's. Passed as an argument (one flat tuple: numba's
+# parallel loops take no nested one) so that a float32 recursion stays in
+# float32 lanes (a Python float literal is a float64 to numba). In float64 the
+# values, and therefore the results, are those of the literals they replace.
+ActConsts = namedtuple("ActConsts", C64._fields + (
+    "four", "two_pi", "four_pi", "s3", "s5", "s7", "s9", "s11", "s13", "s15"))
+
+
+def act_consts(dtype):
+    """The closed forms' constants as scalars of ``dtype``."""
+    t = np.dtype(dtype).type
+    return ActConsts(*consts(dtype), *(t(v) for v in (4.0, 2.0 / PI, 4.0 / PI) + _S))
+
+
+A64 = act_consts(np.float64)
+A32 = act_consts(np.float32)
 
 
 @njit(inline="always", **_JIT)
-def _sigma(theta, s, c):
+def _sigma(theta, s, c, A):
     """sin(theta) - theta cos(theta) to full relative precision (~theta^3 / 3)."""
     t2 = theta * theta
-    series = theta * t2 * (_S3 + t2 * (_S5 + t2 * (_S7 + t2 * (
-        _S9 + t2 * (_S11 + t2 * (_S13 + t2 * _S15))))))
-    return series if theta < 0.5 else s - theta * c  # a select: vectorises
+    series = theta * t2 * (A.s3 + t2 * (A.s5 + t2 * (A.s7 + t2 * (
+        A.s9 + t2 * (A.s11 + t2 * (A.s13 + t2 * A.s15))))))
+    return series if theta < A.half else s - theta * c  # a select: vectorises
 
 
 @njit(inline="always", **_JIT)
-def _abrelu(om, op, ri, rj, p2n2, pmn2, ppn2, pn):
+def _abrelu(om, op, ri, rj, p2n2, pmn2, ppn2, pn, A):
     """E, Ed and D = 1 - E / sqrt(E(x, x) E(y, y)) (to relative precision) of
     ``p max(x, 0) + n min(x, 0)``; ``p2n2 = p^2 + n^2``, ``pmn2 = (p - n)^2``,
     ``ppn2 = (p + n)^2``, ``pn = p n``.
@@ -67,64 +94,68 @@ def _abrelu(om, op, ri, rj, p2n2, pmn2, ppn2, pn):
     F(0) - F(theta) = (p^2 + n^2) om / 2 - (p - n)^2 sigma(theta) / (2 pi)
     = (p + n)^2 / 2 - p n op - (p - n)^2 sigma(pi - theta) / (2 pi).
     """
-    theta, pt, s, c = _angle(om, op, C64)
-    ed = (p2n2 * pt + 2.0 * pn * theta) * INV2PI
-    e = ri * rj * (ed * c + pmn2 * s * INV2PI)
-    small = om <= 1.0
+    C = A
+    theta, pt, s, c = _angle(om, op, C)
+    ed = (p2n2 * pt + C.two * pn * theta) * C.inv2pi
+    e = ri * rj * (ed * c + pmn2 * s * C.inv2pi)
+    small = om <= C.one
     # sigma of theta below pi / 2, of pi - theta above (selects, no branch)
-    sg = _sigma(theta if small else pt, s, c if small else -c)
-    g = (0.5 * p2n2 * om if small else 0.5 * ppn2 - pn * op) - pmn2 * INV2PI * sg
-    return e, ed, min(max(g / (0.5 * p2n2), 0.0), 2.0)
+    sg = _sigma(theta if small else pt, s, c if small else -c, A)
+    g = (C.half * p2n2 * om if small else C.half * ppn2 - pn * op) - pmn2 * C.inv2pi * sg
+    return e, ed, min(max(g / (C.half * p2n2), C.zero), C.two)
 
 
 @njit(inline="always", **_JIT)
-def _atan2(y, x):
+def _atan2(y, x, C):
     """atan2(y, x) with selects only (vectorises, unlike libm's atan2), from
-    the ReLU engine's Cephes arctangent of a ratio in [0, 1]."""
+    the ReLU engine's arctangent of a ratio in [0, 1] (Cephes' in float64,
+    atanf's polynomial in float32)."""
     ay = abs(y)
     ax = abs(x)
     swap = ay > ax
     big = ay if swap else ax
-    t = _atan_frac(ax if swap else ay, big if big > 0.0 else 1.0, C64)
-    t = 0.5 * PI - t if swap else t
-    t = PI - t if x < 0.0 else t
-    return -t if y < 0.0 else t
+    t = _atan_frac(ax if swap else ay, big if big > C.zero else C.one, C)
+    t = C.half * C.pi - t if swap else t
+    t = C.pi - t if x < C.zero else t
+    return -t if y < C.zero else t
 
 
 @njit(inline="always", **_JIT)
-def _cos(om, op):
-    return op - 1.0 if om > 1.0 else 1.0 - om
+def _cos(om, op, C):
+    return op - C.one if om > C.one else C.one - om
 
 
 @njit(inline="always", **_JIT)
-def _erf(om, op, ri, rj):
+def _erf(om, op, ri, rj, A):
+    C = A
     qi = ri * ri
     qj = rj * rj
-    cs = ri * rj * _cos(om, op)
+    cs = ri * rj * _cos(om, op, C)
     # (1 + 2 qi)(1 + 2 qj) - 4 c^2 as a sum of non-negative terms
-    sd = math.sqrt(1.0 + 2.0 * qi + 2.0 * qj + 4.0 * qi * qj * om * op)
-    return (2.0 / PI) * _atan2(2.0 * cs, sd), (4.0 / PI) / sd
+    sd = math.sqrt(C.one + C.two * qi + C.two * qj + A.four * qi * qj * om * op)
+    return A.two_pi * _atan2(C.two * cs, sd, C), A.four_pi / sd
 
 
 @njit(inline="always", **_JIT)
-def _gelu(om, op, ri, rj):
+def _gelu(om, op, ri, rj, A):
+    C = A
     qi = ri * ri
     qj = rj * rj
-    cs = ri * rj * _cos(om, op)
+    cs = ri * rj * _cos(om, op, C)
     p = qi * qj
-    q = (1.0 + qi) * (1.0 + qj)
-    d2 = 1.0 + qi + qj + p * om * op  # (1 + qi)(1 + qj) - c^2
+    q = (C.one + qi) * (C.one + qj)
+    d2 = C.one + qi + qj + p * om * op  # (1 + qi)(1 + qj) - c^2
     d = math.sqrt(d2)
-    a = _atan2(d, -cs)  # pi / 2 + arcsin(c / sqrt(q)), in [0, pi]
-    e = (cs * a + (cs * cs + p * d2) / (q * d)) * INV2PI
+    a = _atan2(d, -cs, C)  # pi / 2 + arcsin(c / sqrt(q)), in [0, pi]
+    e = (cs * a + (cs * cs + p * d2) / (q * d)) * C.inv2pi
     # (1 - p) / q + 1 = (2 + qi + qj) / q, without the cancellation
-    ed = a * INV2PI + cs / d * INV2PI * (1.0 / d2 + (2.0 + qi + qj) / q)
+    ed = a * C.inv2pi + cs / d * C.inv2pi * (C.one / d2 + (C.two + qi + qj) / q)
     return e, ed
 
 
 @njit(parallel=True, **_JIT)
 def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy, gy,
-         kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp):
+         kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, A):
     """Turn a tile of Gram products into kernel values, in place in the outputs.
 
     ``G[r, j] = <Xs[i0 + r], Ys[j]>``; the first layer's unit rows are
@@ -133,25 +164,28 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
     (row 0 unused); ``hx[l, k, i]``, ``gx[l, k, i]`` the series coefficients
     of phi and phi' at layer l (``nterms[l]`` of them). ``slopes`` holds
     ``(p^2 + n^2, (p - n)^2, (p + n)^2, p n)``. With ``sym`` only the strict
-    lower triangle is written.
+    lower triangle is written. The recursion runs in the precision of the
+    constants ``A`` (:func:`act_consts`) and of the per-row arrays, ``slopes``,
+    ``w2``, ``b2`` and ``tau``; the series kind runs in float64 only.
     """
     nrows, ncols = G.shape
+    nwork = 7 if kind == SERIES else 4
     if not sym:
         for r in prange(nrows):
-            work = np.empty((7, ncols))
+            work = np.empty((nwork, ncols), ry.dtype)
             _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy,
                  uy, hy, gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp,
-                 want_ntk, want_nngp, work)
+                 want_ntk, want_nngp, work, A)
         return
     for k in prange((nrows + 1) // 2):
-        work = np.empty((7, ncols))
+        work = np.empty((nwork, ncols), ry.dtype)
         _row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy,
              hy, gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
-             want_nngp, work)
+             want_nngp, work, A)
         if nrows - 1 - k != k:
             _row(nrows - 1 - k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by,
                  ry, vy, uy, hy, gy, kind, slopes, nterms, w2, b2, tau, out_ntk,
-                 out_nngp, want_ntk, want_nngp, work)
+                 out_nngp, want_ntk, want_nngp, work, A)
 
 
 # Serial twin (numba compiles a function with or without its thread pool);
@@ -159,19 +193,20 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
 @njit(**_JIT)
 def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
                 gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
-                want_nngp):
+                want_nngp, A):
     """:func:`tile` on the calling thread, for small tiles."""
-    work = np.empty((7, G.shape[1]))
+    work = np.empty((7 if kind == SERIES else 4, G.shape[1]), ry.dtype)
     for r in range(G.shape[0]):
         _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
              gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
-             want_nngp, work)
+             want_nngp, work, A)
 
 
 @njit(**_JIT)
 def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy, gy,
          kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp,
-         work):
+         work, A):
+    C = A
     depth = rx.shape[0] - 1
     i = i0 + r
     m = i if sym else G.shape[1]
@@ -179,73 +214,133 @@ def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, 
     op = work[1, :m]
     T = work[2, :m]
     S = work[3, :m]
-    ea = work[4, :m]
-    eb = work[5, :m]
     r0 = rx[0, i]
     axi = ax[i]
     bxi = bx[i]
-    lim = 1.0 - tau
+    lim = C.one - tau
     near = 0
     for j in range(m):  # vectorised; the rare nearly (anti)parallel pairs below
         raw = axi * ay[j] * G[r, j] + bxi * by[j]
         near += abs(raw) > lim
-        c = min(max(raw, -1.0), 1.0)
-        om[j] = 1.0 - c
-        op[j] = 1.0 + c
+        c = min(max(raw, -C.one), C.one)
+        o = C.one - c
+        p = C.one + c
+        om[j] = o
+        op[j] = p
+        T[j] = r0 * ry[0, j] * _cos(o, p, C)
     for j in range(m if near else 0):
         if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
             om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
-    for j in range(m):
-        T[j] = r0 * ry[0, j] * _cos(om[j], op[j])
+            T[j] = r0 * ry[0, j] * _cos(om[j], op[j], C)
+    if kind == ABRELU:
+        _abrelu_layers(i, m, om, op, T, S, rx, vx, ux, ry, vy, uy, slopes, w2, b2, A)
+    elif kind == SERIES:
+        _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, nterms, w2, b2)
+    else:
+        for layer in range(depth):
+            ri = rx[layer, i]
+            rj = ry[layer]
+            if kind == ERF:
+                for j in range(m):
+                    e, ed = _erf(om[j], op[j], ri, rj[j], A)
+                    s = w2 * e + b2
+                    S[j] = s
+                    T[j] = s + w2 * ed * T[j]
+            else:
+                for j in range(m):
+                    e, ed = _gelu(om[j], op[j], ri, rj[j], A)
+                    s = w2 * e + b2
+                    S[j] = s
+                    T[j] = s + w2 * ed * T[j]
+            if layer < depth - 1:
+                _next_cos(i, m, layer, om, op, S, rx, ry, C)
+    if want_ntk:
+        for j in range(m):
+            out_ntk[i, j] = T[j]
+    if want_nngp:
+        for j in range(m):
+            out_nngp[i, j] = S[j]
+
+
+@njit(inline="always", **_JIT)
+def _abrelu_layers(i, m, om, op, T, S, rx, vx, ux, ry, vy, uy, slopes, w2, b2, A):
+    """The ReLU family's layers: 1 - cos of the next layer in closed form."""
+    C = A
+    depth = rx.shape[0] - 1
     p2n2, pmn2, ppn2, pn = slopes[0], slopes[1], slopes[2], slopes[3]
+    for layer in range(depth - 1):
+        ri = rx[layer, i]
+        rj = ry[layer]
+        vi = vx[layer + 1, i]
+        ui = ux[layer + 1, i]
+        vj = vy[layer + 1]
+        uj = uy[layer + 1]
+        for j in range(m):
+            e, ed, d = _abrelu(om[j], op[j], ri, rj[j], p2n2, pmn2, ppn2, pn, A)
+            s = w2 * e + b2
+            T[j] = s + w2 * ed * T[j]
+            dv = vi - vj[j]
+            du = ui - uj[j]
+            o = min(max(C.half * (dv * dv + du * du) + vi * vj[j] * d, C.zero), C.two)
+            om[j] = o
+            op[j] = C.two - o
+    ri = rx[depth - 1, i]
+    rj = ry[depth - 1]
+    for j in range(m):  # the last layer: no next angle to propagate
+        e, ed, _ = _abrelu(om[j], op[j], ri, rj[j], p2n2, pmn2, ppn2, pn, A)
+        s = w2 * e + b2
+        S[j] = s
+        T[j] = s + w2 * ed * T[j]
+
+
+@njit(inline="always", **_JIT)
+def _next_cos(i, m, layer, om, op, S, rx, ry, C):
+    """om, op of layer + 1 from S (smooth kinds: absolute precision); duplicated
+    rows stay exactly parallel."""
+    ri = rx[layer, i]
+    rj = ry[layer]
+    rni = rx[layer + 1, i]
+    rnj = ry[layer + 1]
+    for j in range(m):
+        den = rni * rnj[j]
+        c = min(max(S[j] / den, -C.one), C.one) if den > C.zero else C.zero
+        keep = om[j] == C.zero and ri == rj[j]
+        om[j] = om[j] if keep else C.one - c
+        op[j] = op[j] if keep else C.one + c
+
+
+@njit(**_JIT)
+def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, nterms, w2, b2):
+    """The dual-activation series' layers (float64 only)."""
+    depth = rx.shape[0] - 1
+    ea = work[4, :m]
+    eb = work[5, :m]
+    cs = work[6, :m]
     for layer in range(depth):
         ri = rx[layer, i]
-        last = layer == depth - 1
-        if kind == ABRELU:
-            vi = vx[layer + 1, i]
-            ui = ux[layer + 1, i]
-            for j in range(m):
-                e, ed, d = _abrelu(om[j], op[j], ri, ry[layer, j], p2n2, pmn2, ppn2, pn)
-                S[j] = w2 * e + b2
-                T[j] = S[j] + w2 * ed * T[j]
-                vj = vy[layer + 1, j]
-                dv = vi - vj
-                du = ui - uy[layer + 1, j]
-                o = min(max(0.5 * (dv * dv + du * du) + vi * vj * d, 0.0), 2.0)
-                om[j] = o
-                op[j] = 2.0 - o
-            continue
-        if kind == ERF:
-            for j in range(m):
-                ea[j], eb[j] = _erf(om[j], op[j], ri, ry[layer, j])
-        elif kind == GELU:
-            for j in range(m):
-                ea[j], eb[j] = _gelu(om[j], op[j], ri, ry[layer, j])
-        else:
-            cs = work[6, :m]
-            for j in range(m):
-                ea[j] = 0.0
-                eb[j] = 0.0
-                S[j] = 1.0  # cos^k
-                cs[j] = _cos(om[j], op[j])
-            for k in range(nterms[layer]):
-                # coefficients that vanish (parity: odd tanh, even tanh')
-                # are exact zeros, so their pass is skipped
-                hi = hx[layer, k, i]
-                gi = gx[layer, k, i]
-                if hi != 0.0:
-                    for j in range(m):
-                        ea[j] += hi * hy[layer, k, j] * S[j]
-                if gi != 0.0:
-                    for j in range(m):
-                        eb[j] += gi * gy[layer, k, j] * S[j]
+        for j in range(m):
+            ea[j] = 0.0
+            eb[j] = 0.0
+            S[j] = 1.0  # cos^k
+            cs[j] = op[j] - 1.0 if om[j] > 1.0 else 1.0 - om[j]
+        for k in range(nterms[layer]):
+            # coefficients that vanish (parity: odd tanh, even tanh')
+            # are exact zeros, so their pass is skipped
+            hi = hx[layer, k, i]
+            gi = gx[layer, k, i]
+            if hi != 0.0:
                 for j in range(m):
-                    S[j] *= cs[j]
+                    ea[j] += hi * hy[layer, k, j] * S[j]
+            if gi != 0.0:
+                for j in range(m):
+                    eb[j] += gi * gy[layer, k, j] * S[j]
+            for j in range(m):
+                S[j] *= cs[j]
         rni = rx[layer + 1, i]
         for j in range(m):
             S[j] = w2 * ea[j] + b2
             T[j] = S[j] + w2 * eb[j] * T[j]
-            if last:
+            if layer == depth - 1:
                 continue
             if om[j] == 0.0 and ri == ry[layer, j]:
                 continue  # duplicated rows stay exactly parallel
@@ -253,9 +348,3 @@ def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, 
             c = min(max(S[j] / den, -1.0), 1.0) if den > 0.0 else 0.0
             om[j] = 1.0 - c
             op[j] = 1.0 + c
-    if want_ntk:
-        for j in range(m):
-            out_ntk[i, j] = T[j]
-    if want_nngp:
-        for j in range(m):
-            out_nngp[i, j] = S[j]
