@@ -9,6 +9,7 @@ separately, by ``working_memory``. The targets of the training loss, and the
 finiteness of what is returned (features, Grams).
 """
 
+import os
 from itertools import combinations
 
 import numpy as np
@@ -56,6 +57,10 @@ def check_finite_output(out, inputs, trained, what):
         + ": rescale X, e.g. with sklearn.preprocessing.StandardScaler"
         + (", or pass float64 input." if out.dtype == np.float32 else "."))
 
+# outputs up to this size skip the system's available memory (not
+# SKNTK_MAX_MEMORY): a machine that cannot hold them fails in numpy anyway
+_SMALL_OUTPUT = 16 * 2**20
+
 _ESTIMATE = "or SKNTK_MAX_MEMORY if the estimate is wrong for this machine."
 
 
@@ -79,6 +84,8 @@ def check_transform_memory(n, itemsize, dtype_name, sizes, n_features_out):
     ``sizes`` maps each chosen layer to its number of exact features.
     """
     nbytes = n * n_features_out * itemsize
+    if nbytes <= _SMALL_OUTPUT and not os.environ.get("SKNTK_MAX_MEMORY"):
+        return  # reading /proc/meminfo would cost more than writing the output
     available = available_memory()
     if available is None or nbytes <= available:
         return

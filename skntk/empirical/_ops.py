@@ -41,7 +41,11 @@ __all__ = ["_NumpyOps", "_TorchOps", "_backprop", "_backward", "_fill",
            "_gram_factors"]
 
 
-# blocks of at least this many entries are written by torch (multithreaded)
+# blocks of at least this many entries are written by torch (multithreaded);
+# smaller ones by numpy's einsum (0.24 ms at (500, 25 x 25), against 0.41 ms
+# for the broadcasting multiply, and against 7 ms for torch's two threads right
+# after numpy's GEMMs, whose OpenBLAS threads still spin). Both write the same
+# products.
 _TORCH_OUTER_MIN = 1 << 20
 
 
@@ -72,7 +76,7 @@ class _NumpyOps:
     @staticmethod
     def outer_(out3, a, b):
         if out3.size < _TORCH_OUTER_MIN or not _torch_outer_(out3, a, b):
-            np.multiply(a[:, :, None], b[:, None, :], out=out3)
+            np.einsum("ij,ik->ijk", a, b, out=out3)
 
     @staticmethod
     def mul_(out, a, b):
@@ -154,7 +158,8 @@ def _bounded(*factors):
     largest magnitudes below the dtype's largest value."""
     bound = 1.0
     for f in factors:
-        m = float(abs(f).max()) if f.shape[0] * f.shape[1] else 0.0
+        # max and -min: no temporary |f| (a NaN gives NaN, not finite)
+        m = max(float(f.max()), -float(f.min())) if f.shape[0] * f.shape[1] else 0.0
         if not math.isfinite(m):
             return False
         bound *= m

@@ -58,6 +58,19 @@ def _cpu_state(obj):
     return obj
 
 
+def _all_finite(params):
+    """Every entry of every tensor is finite: one sum per tensor, with one
+    device sync (a NaN or an inf makes the sum NaN or inf); a sum that
+    overflows from finite entries falls back to the exact check."""
+    params = [p.detach() for p in params]
+    if not params:
+        return True
+    sums = torch.stack([p.sum() for p in params])
+    if bool(torch.isfinite(sums).all()):
+        return True
+    return all(bool(torch.isfinite(p).all()) for p in params)
+
+
 class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
     """Training, inference and diagnostics shared by the two estimators."""
 
@@ -442,7 +455,7 @@ class _BaseTorchMLP(VersionedStateMixin, BaseEstimator):
             module.load_state_dict(best_state)  # scikit-learn restores the best too
         # the loss is taken before each step: the last steps can still blow
         # the parameters up
-        if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
+        if not _all_finite(module.parameters()):
             self._diverged("not finite after its last step")
         if val is not None:
             self.best_loss_ = None
