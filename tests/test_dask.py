@@ -178,11 +178,17 @@ def test_dask_nystrom_classifier_equals_the_in_memory_fit(client):
     remote = NTKClassifier(**params).fit(Xd, da.from_array(labels, chunks=250))
     np.testing.assert_array_equal(remote.classes_, local.classes_)
     assert remote.dual_coef_.dtype == np.float32 and remote.n_iter_ == local.n_iter_
-    # float32: the block sums round differently from one product
-    _close(remote.dual_coef_, local.dual_coef_, rtol=1e-4)
+    # float32: the block sums round differently from one product, and CG at
+    # this conditioning amplifies float32 rounding: the in-memory float32 fit
+    # itself is 1.7e-4 (relative to the largest coefficient) from the float64
+    # fit, and the Dask fit 4e-5..1e-4 from the in-memory one depending on the
+    # chunking and BLAS threads (measured), so 1e-4 failed now and then in CI
+    _close(remote.dual_coef_, local.dual_coef_, rtol=1e-3)
+    exact = NTKClassifier(**NYSTROM).fit(X, labels)  # float64
+    _close(remote.dual_coef_, exact.dual_coef_, rtol=1e-3)
     scores = remote.decision_function(Xd)
     assert isinstance(scores, da.Array) and scores.shape == (500, 3)
-    _close(scores.compute(), local.decision_function(X), rtol=1e-4)
+    _close(scores.compute(), local.decision_function(X), rtol=1e-3)
     labels_pred = remote.predict(Xd)
     assert isinstance(labels_pred, da.Array)
     assert np.mean(labels_pred.compute() == local.predict(X)) > 0.99
