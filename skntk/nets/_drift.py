@@ -21,6 +21,8 @@ In the NTK parameterisation both quantities fall as ``1 / sqrt(width)`` at a
 fixed learning rate (the lazy regime).
 """
 
+import math
+
 import numpy as np
 import torch
 
@@ -168,17 +170,44 @@ class DriftRecorder:
         estimator._drift = self.to("cpu")
 
 
-def probe_size(drift_probe_size, n):
-    """Rows of the probe batch for ``n`` training rows: "auto" is
-    ``min(n, max(32, min(256, n // 32)))`` (the probe kernel's cost grows with
-    its square, the epoch's with n); an integer larger than n is refused."""
+# "auto" keeps the probe kernel's estimated multiply-adds under this fraction
+# of an epoch's (measured: the recording then costs 0-15% of a fit's time)
+_AUTO_COST = 0.05
+
+
+def probe_size(drift_probe_size, n, shapes=None, n_outputs=1):
+    """Rows of the probe batch for ``n`` training rows.
+
+    "auto" is ``min(n, max(32, min(256, n // 32)))`` rows, and, when the
+    layers' weight ``shapes`` (out, in) are given, fewer where the probe
+    kernel's estimated cost would exceed ``_AUTO_COST`` of an epoch's (deep or
+    wide nets with many outputs on few rows), but never fewer than
+    ``min(n, 32)``. An integer larger than n is refused."""
     if drift_probe_size == "auto":
-        return min(n, max(32, min(256, n // 32)))
+        size = min(n, max(32, min(256, n // 32)))
+        if shapes:
+            size = max(min(n, 32), min(size, _affordable_rows(n, shapes, n_outputs)))
+        return size
     if drift_probe_size > n:
         raise ValueError(
             f"drift_probe_size={drift_probe_size} is larger than the number of "
             f"training rows ({n}); use at most {n}, or drift_probe_size='auto'.")
     return int(drift_probe_size)
+
+
+def _affordable_rows(n, shapes, n_outputs):
+    """The largest probe m with ``a m + b m^2 <= _AUTO_COST * 3 n P``
+    multiply-adds (P weights: an epoch's forward and backward passes are
+    about 3 n P): ``a m`` is the probe's forward pass and the propagation of
+    the k outputs' derivatives through the hidden-to-hidden layers, ``b m^2``
+    the layers' input Grams and the ``(m, m)`` products of ``probe_ntk``."""
+    weights = sum(o * i for o, i in shapes)
+    hidden = shapes[1:-1]  # (w_{l+1}, w_l) of the hidden-to-hidden layers
+    k = n_outputs
+    a = weights + k * sum(o * i for o, i in hidden)
+    b = sum(i for _, i in shapes) + shapes[-1][1] + k * sum(i for _, i in hidden)
+    budget = _AUTO_COST * 3 * n * weights
+    return int((-a + math.sqrt(a * a + 4 * b * budget)) / (2 * b))
 
 
 def start_drift(estimator, module, Xt, first_pass):
@@ -196,7 +225,8 @@ def start_drift(estimator, module, Xt, first_pass):
     recorder = None if first_pass else vars(estimator).get("_drift")
     if recorder is None:
         n = Xt.shape[0]
-        size = probe_size(estimator.drift_probe_size, n)
+        shapes = [tuple(layer.weight.shape) for layer in module.layers]
+        size = probe_size(estimator.drift_probe_size, n, shapes, shapes[-1][0])
         rows = torch.as_tensor(probe_rows(n, size), device=Xt.device)
         recorder = DriftRecorder(module, Xt[rows])
     return recorder.to(Xt.device)

@@ -150,9 +150,10 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
         network's empirical NTK: that many training rows spread evenly
         through them (rows ``i * n // size``, no random draw, so recording
         leaves training unchanged). "auto": ``min(n, max(32, min(256, n //
-        32)))`` for n training rows: the probe kernel's cost grows with the
-        square of its size and an epoch's with n, so small data gets a small
-        probe (see Notes for the cost). An integer larger than n is an error.
+        32)))`` for n training rows, and fewer (down to 32) where the probe
+        kernel's estimated cost would pass 5% of an epoch's (deep nets with
+        many outputs on a few thousand rows): the probe's cost grows with the
+        square of its size and an epoch's with n (see Notes for the cost). An integer larger than n is an error.
 
     Attributes
     ----------
@@ -224,7 +225,7 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     ``m**2 * (w_L + k * (w_1 + ... + w_{L-1})) + m * k * (w_1 w_2 + ... +
     w_{L-1} w_L)`` multiply-adds for a probe of m rows, k outputs and hidden
     widths w_1..w_L, against ``3 * n * n_parameters`` for the epoch itself
-    (measured by ``benchmarks/bench_drift.py``: 2-20% of the fit's time at
+    (measured by ``benchmarks/bench_drift.py``: 0-15% of the fit's time at
     the default probe size).
     The reference (a float64 copy of the initial parameters) is kept for
     continued fits and pickled with the estimator. In the NTK

@@ -5,6 +5,7 @@ at a fixed learning rate the drift falls as 1 / sqrt(width) in the NTK
 parameterisation."""
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -109,6 +110,46 @@ def test_auto_probe_size(n, expected):
 
     assert probe_size("auto", n) == expected
     assert probe_size(7, n) == 7
+
+
+def test_auto_probe_is_smaller_for_a_net_whose_probe_kernel_costs_more():
+    """With the layers' shapes, "auto" lowers the probe where its kernel's
+    multiply-adds (counted here by hand for probe_ntk's products) would pass
+    5% of an epoch's 3 n P, and never goes below 32 rows."""
+    from skntk.nets._drift import probe_size
+
+    n, k = 4096, 10
+    deep = [(256, 64), (256, 256), (k, 256)]
+    shallow = [(256, 784), (k, 256)]  # image-sized input, one hidden layer
+    assert probe_size("auto", n, shallow, k) == probe_size("auto", n) == 128
+    m = probe_size("auto", n, deep, k)
+    assert 32 < m < 128
+
+    def cost(m):  # forward, the derivatives through layer 2, the m x m products
+        weights = 64 * 256 + 256 * 256 + 256 * k
+        return (m * weights + m * k * 256 * 256
+                + m * m * (64 + 256 + 256) + m * m * 256 + m * m * k * 256)
+    epoch = 3 * n * (64 * 256 + 256 * 256 + 256 * k)
+    assert cost(m) <= 0.05 * epoch < cost(m + 1)
+    # a deep net on few rows keeps the floor of 32 (or all rows)
+    assert probe_size("auto", 500, deep, k) == 32
+    assert probe_size("auto", 20, deep, k) == 20
+    assert probe_size(100, n, deep, k) == 100  # an explicit size is kept
+
+
+def test_auto_probe_on_a_deep_net_in_a_fit():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4096, 64)).astype(np.float32)
+    y = rng.integers(0, 10, 4096)
+    from skntk import TorchMLPClassifier
+
+    est = TorchMLPClassifier((256, 256), max_iter=1, record_drift=True,
+                             random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    assert 32 < est._drift.probe.shape[0] < 128
+    assert est.ntk_change_.shape == (1,) and np.isfinite(est.ntk_change_).all()
 
 
 def test_auto_probe_is_the_explicit_one(data):
