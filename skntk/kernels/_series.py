@@ -127,7 +127,7 @@ class SeriesRows:
         self.both = _pair(spec)
         self.label = spec.label
         self.depth = depth
-        self.h, self.g, self.q = [], [], []
+        self.h, self.g, self.q, self.tot, self.step = [], [], [], [], []
         self.nterms = np.zeros(depth, dtype=np.int64)
 
     def add_layer(self, q):
@@ -159,16 +159,22 @@ class SeriesRows:
         self.h.append(_zero_parity(a, ta))
         self.g.append(_zero_parity(b, tb))
         self.q.append(q)
+        self.tot.append((ta, tb))
+        self.step.append(h)
         self.nterms[layer] = k
         return ta, tb
 
     def coefficients(self, nterms):
-        """(h, g) of shape (depth, max(nterms), n): layer l's coefficients of
-        phi and phi', the first nterms[l] of them set."""
+        """(h, g, tail) of shapes (depth, max(nterms), n) and (depth,
+        max(nterms) + 1, n): layer l's coefficients of phi and phi', the first
+        nterms[l] of them set, and the square root of the larger normalised
+        tail of the two after k terms (+inf where the grid does not resolve
+        the row: its coefficients are not to be trusted)."""
         K = max(int(nterms.max()), 1)
         n = self.h[0].shape[0]
         h = np.zeros((self.depth, K, n))
         g = np.zeros((self.depth, K, n))
+        tail = np.zeros((self.depth, K + 1, n))
         for layer in range(self.depth):
             k = int(nterms[layer])
             if k > self.h[layer].shape[1]:  # the other input needed more terms
@@ -176,6 +182,23 @@ class SeriesRows:
                 ab = _coefficients(self.both, self.q[layer], K1, L, hh)
                 self.h[layer] = _zero_parity(*ab[0])
                 self.g[layer] = _zero_parity(*ab[1])
+                self.tot[layer] = (ab[0][1], ab[1][1])
+                self.step[layer] = hh
             h[layer, :k] = self.h[layer][:, :k].T
             g[layer, :k] = self.g[layer][:, :k].T
-        return h, g
+            tail[layer, :k + 1] = self._tail(layer, k)
+        return h, g, tail
+
+    def _tail(self, layer, k):
+        """sqrt(max(t_phi(j) / E[phi^2], t_phi'(j) / E[phi'^2])) for j = 0..k,
+        shape (k + 1, n)."""
+        out = np.zeros((k + 1, len(self.q[layer])))
+        for c, tot in ((self.h[layer], self.tot[layer][0]),
+                       (self.g[layer], self.tot[layer][1])):
+            t = np.empty_like(out)
+            t[0] = tot
+            t[1:] = tot - np.cumsum(c[:, :k] ** 2, axis=1).T
+            np.maximum(out, t / np.where(tot > 0, tot, 1.0), out=out)
+        out = np.sqrt(np.maximum(out, 0.0))
+        out[:, np.sqrt(self.q[layer]) * self.step[layer] > _RESOLVE] = np.inf
+        return out
