@@ -37,7 +37,7 @@ _FAMILY = {"identity": (1.0, 1.0), "abs": (1.0, -1.0)}
 _SMOOTH = {"erf": 1, "gelu": 2}
 # the series' pairs whose tail bound is not met fall back to quadrature
 # (skntk.kernels._quad_act) for these activations; 0 keeps the series
-_QUAD = {"tanh": 0, "logistic": 0}
+_QUAD = {"tanh": 1, "logistic": 2}
 
 
 

@@ -363,10 +363,12 @@ def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nte
             txk = tx[layer, k, i]
             left = 0
             for j in range(m):
-                left += abs(pw[j]) * txk * ty[layer, k, j] > tol
+                left += not abs(pw[j]) * txk * ty[layer, k, j] <= tol  # NaN: 0 inf
         for j in range(m if left else 0):
             p = pw[j]
-            if abs(p) * tx[layer, k, i] * ty[layer, k, j] <= tol:
+            # rows whose grid does not resolve them have infinite tails
+            bad = math.isinf(tx[layer, 0, i]) or math.isinf(ty[layer, 0, j])
+            if not bad and abs(p) * tx[layer, k, i] * ty[layer, k, j] <= tol:
                 continue
             a = ea[j]
             b = eb[j]
@@ -379,7 +381,8 @@ def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nte
                 kk += 1
                 if kk % 4 == 0 and abs(p) * tx[layer, kk, i] * ty[layer, kk, j] <= tol:
                     break
-            if quad and kk == K and abs(p) * tx[layer, K, i] * ty[layer, K, j] > tol:
+            if quad and (bad or (kk == K and not abs(p) * tx[layer, K, i]
+                                 * ty[layer, K, j] <= tol)):
                 a, b = expect_pair(quad, ri, ry[layer, j], om[j], op[j])
             ea[j] = a
             eb[j] = b

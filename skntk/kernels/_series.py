@@ -126,6 +126,9 @@ class SeriesRows:
     def __init__(self, spec, depth):
         self.both = _pair(spec)
         self.label = spec.label
+        # the engine computes the pairs the series does not reach by
+        # quadrature (skntk.kernels._quad_act) for these
+        self.quad = {"tanh": 1, "logistic": 2}.get(spec.name, 0)
         self.depth = depth
         self.h, self.g, self.q, self.tot, self.step = [], [], [], [], []
         self.nterms = np.zeros(depth, dtype=np.int64)
@@ -147,7 +150,14 @@ class SeriesRows:
             k = int(max(ka.max(initial=1), kb.max(initial=1)))
             if k <= K or npass == len(_PASSES) - 1:
                 break
-        if k > K:
+        if k > K and self.quad:
+            k = K
+            from ._quad_act import expect_pair
+            # the diagonal of the rows the grid does not resolve
+            for i in np.flatnonzero(np.sqrt(q) * h > _RESOLVE):
+                r = math.sqrt(q[i])
+                ta[i], tb[i] = expect_pair(self.quad, r, r, 0.0, 2.0)
+        elif k > K:
             worst = float(np.max(np.maximum(ra / np.where(ta > 0, ta, 1.0),
                                             rb / np.where(tb > 0, tb, 1.0))))
             warn(f"The {self.label} kernel series did not converge to {TOL:g} in {K} "
