@@ -14,6 +14,7 @@ import numpy as np
 
 from ..utils.activations import check_activation, check_elementwise
 from ..utils.chunks import chunk_rows
+from ._series import TOL
 from ._relu import (
     _MIN_TILE_BYTES,
     _SERIAL_WORK,
@@ -34,6 +35,10 @@ __all__ = ["gram", "gram_act", "ntk_kernel", "ntk_kernel_diag"]
 # the ReLU family p max(x, 0) + n min(x, 0): name -> (p, n) (leaky: n = slope)
 _FAMILY = {"identity": (1.0, 1.0), "abs": (1.0, -1.0)}
 _SMOOTH = {"erf": 1, "gelu": 2}
+# the series' pairs whose tail bound is not met fall back to quadrature
+# (skntk.kernels._quad_act) for these activations; 0 keeps the series
+_QUAD = {"tanh": 1, "logistic": 2}
+
 
 
 def _slopes(spec):
@@ -127,11 +132,11 @@ class _ActRows:
         """(Xs, alpha, beta, rho, v, u) with the per-row arrays in ``ct``, and
         the series coefficients (float64)."""
         if self.series is None:
-            h = g = np.zeros((1, 1, 1))
+            h = g = t = np.zeros((1, 1, 1))
         else:
-            h, g = self.series.coefficients(nterms)
+            h, g, t = self.series.coefficients(nterms)
         return (self.Xs,) + tuple(np.ascontiguousarray(a, dtype=ct) for a in (
-            self.alpha, self.beta, self.rho, self.v, self.u)) + (h, g)
+            self.alpha, self.beta, self.rho, self.v, self.u)) + (h, g, t)
 
 
 def _recursion_dtype(dtype, kind, w2, b2, rx, ry):
@@ -237,6 +242,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     p, q = slopes if slopes is not None else (0.0, 0.0)
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
     ct = _recursion_dtype(dtype, kind, w2, b2, rx, ry)
+    quad = _QUAD.get(spec.name, 0) if kind == _engine_act.SERIES else 0
     A = _engine_act.A32 if ct == np.float32 else _engine_act.A64
     sl = np.array([p * p + q * q, (p - q) ** 2, (p + q) ** 2, p * q], dtype=ct)
     n, m = len(X), len(Y)
@@ -262,7 +268,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
         _serial_or_parallel(G.size * work, _SERIAL_WORK, _engine_act.tile_serial,
                             _engine_act.tile, G, i0, sym, *args_x, *args_y, kind, sl,
-                            nterms, ct.type(w2), ct.type(b2), tau, out_ntk, out_nngp,
+                            nterms, TOL, quad, ct.type(w2), ct.type(b2), tau, out_ntk, out_nngp,
                             want_ntk, want_nngp, A)
     return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
                    kernel)

@@ -45,6 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._engine import C64, _angle, _atan_frac, _explicit_om_op, consts
+from ._quad_act import expect_pair
 
 _JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 
@@ -154,8 +155,8 @@ def _gelu(om, op, ri, rj, A):
 
 
 @njit(parallel=True, **_JIT)
-def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy, gy,
-         kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, A):
+def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy, gy, ty,
+         kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, A):
     """Turn a tile of Gram products into kernel values, in place in the outputs.
 
     ``G[r, j] = <Xs[i0 + r], Ys[j]>``; the first layer's unit rows are
@@ -169,42 +170,42 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
     ``w2``, ``b2`` and ``tau``; the series kind runs in float64 only.
     """
     nrows, ncols = G.shape
-    nwork = 7 if kind == SERIES else 4
+    nwork = 8 if kind == SERIES else 4
     if not sym:
         for r in prange(nrows):
             work = np.empty((nwork, ncols), ry.dtype)
-            _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy,
-                 uy, hy, gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp,
+            _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy,
+                 uy, hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp,
                  want_ntk, want_nngp, work, A)
         return
     for k in prange((nrows + 1) // 2):
         work = np.empty((nwork, ncols), ry.dtype)
-        _row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy,
-             hy, gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
+        _row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy,
+             hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,
              want_nngp, work, A)
         if nrows - 1 - k != k:
-            _row(nrows - 1 - k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by,
-                 ry, vy, uy, hy, gy, kind, slopes, nterms, w2, b2, tau, out_ntk,
+            _row(nrows - 1 - k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by,
+                 ry, vy, uy, hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk,
                  out_nngp, want_ntk, want_nngp, work, A)
 
 
 # Serial twin (numba compiles a function with or without its thread pool);
 # the body is the shared _row.
 @njit(**_JIT)
-def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
-                gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
+def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy,
+                gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,
                 want_nngp, A):
     """:func:`tile` on the calling thread, for small tiles."""
-    work = np.empty((7 if kind == SERIES else 4, G.shape[1]), ry.dtype)
+    work = np.empty((8 if kind == SERIES else 4, G.shape[1]), ry.dtype)
     for r in range(G.shape[0]):
-        _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy,
-             gy, kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk,
+        _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy,
+             gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,
              want_nngp, work, A)
 
 
 @njit(**_JIT)
-def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, hy, gy,
-         kind, slopes, nterms, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp,
+def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy, gy, ty,
+         kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp,
          work, A):
     C = A
     depth = rx.shape[0] - 1
@@ -235,7 +236,7 @@ def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, Ys, ay, by, ry, vy, uy, 
     if kind == ABRELU:
         _abrelu_layers(i, m, om, op, T, S, rx, vx, ux, ry, vy, uy, slopes, w2, b2, A)
     elif kind == SERIES:
-        _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, nterms, w2, b2)
+        _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nterms, tol, quad, w2, b2)
     else:
         for layer in range(depth):
             ri = rx[layer, i]
@@ -309,33 +310,82 @@ def _next_cos(i, m, layer, om, op, S, rx, ry, C):
         op[j] = op[j] if keep else C.one + c
 
 
+_CHUNK = 8  # terms between the checks of the pairs' tail bounds
+
+
 @njit(**_JIT)
-def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, nterms, w2, b2):
-    """The dual-activation series' layers (float64 only)."""
+def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nterms,
+                   tol, quad, w2, b2):
+    """The dual-activation series' layers (float64 only), truncated per pair.
+
+    After k terms the remainder of ``E`` is at most
+    ``|cos|^k sqrt(t_x(k) t_y(k))`` (Cauchy-Schwarz), likewise for ``Ed``;
+    ``tx[l, k, i]`` is the larger of the two rows' normalised tails' square
+    roots, so a pair is done once ``|cos|^k tx ty <= tol`` (relative to
+    ``sqrt(E(x, x) E(y, y))``). All pairs of the row run together (vectorised)
+    in chunks of terms until at most 1/8 of them are left; those finish on
+    their own. A pair whose bound is not met after all ``nterms`` terms (rows
+    whose series does not converge, or whose grid does not resolve them) is
+    computed by quadrature (:func:`skntk.kernels._quad_act.expect_pair`) when
+    ``quad`` names the activation (1 tanh, 2 logistic).
+    """
     depth = rx.shape[0] - 1
     ea = work[4, :m]
     eb = work[5, :m]
     cs = work[6, :m]
+    pw = work[7, :m]
     for layer in range(depth):
         ri = rx[layer, i]
+        K = nterms[layer]
         for j in range(m):
             ea[j] = 0.0
             eb[j] = 0.0
-            S[j] = 1.0  # cos^k
+            pw[j] = 1.0  # cos^k
             cs[j] = op[j] - 1.0 if om[j] > 1.0 else 1.0 - om[j]
-        for k in range(nterms[layer]):
-            # coefficients that vanish (parity: odd tanh, even tanh')
-            # are exact zeros, so their pass is skipped
-            hi = hx[layer, k, i]
-            gi = gx[layer, k, i]
-            if hi != 0.0:
+        k = 0
+        left = m
+        while left * 8 > m and k < K:
+            k1 = min(K, k + _CHUNK)
+            for kk in range(k, k1):
+                # coefficients that vanish (parity: odd tanh, even tanh')
+                # are exact zeros, so their pass is skipped
+                hi = hx[layer, kk, i]
+                gi = gx[layer, kk, i]
+                if hi != 0.0:
+                    for j in range(m):
+                        ea[j] += hi * hy[layer, kk, j] * pw[j]
+                if gi != 0.0:
+                    for j in range(m):
+                        eb[j] += gi * gy[layer, kk, j] * pw[j]
                 for j in range(m):
-                    ea[j] += hi * hy[layer, k, j] * S[j]
-            if gi != 0.0:
-                for j in range(m):
-                    eb[j] += gi * gy[layer, k, j] * S[j]
+                    pw[j] *= cs[j]
+            k = k1
+            txk = tx[layer, k, i]
+            left = 0
             for j in range(m):
-                S[j] *= cs[j]
+                left += not abs(pw[j]) * txk * ty[layer, k, j] <= tol  # NaN: 0 inf
+        for j in range(m if left else 0):
+            p = pw[j]
+            # rows whose grid does not resolve them have infinite tails
+            bad = math.isinf(tx[layer, 0, i]) or math.isinf(ty[layer, 0, j])
+            if not bad and abs(p) * tx[layer, k, i] * ty[layer, k, j] <= tol:
+                continue
+            a = ea[j]
+            b = eb[j]
+            c = cs[j]
+            kk = k
+            while kk < K:
+                a += hx[layer, kk, i] * hy[layer, kk, j] * p
+                b += gx[layer, kk, i] * gy[layer, kk, j] * p
+                p *= c
+                kk += 1
+                if kk % 4 == 0 and abs(p) * tx[layer, kk, i] * ty[layer, kk, j] <= tol:
+                    break
+            if quad and (bad or (kk == K and not abs(p) * tx[layer, K, i]
+                                 * ty[layer, K, j] <= tol)):
+                a, b = expect_pair(quad, ri, ry[layer, j], om[j], op[j])
+            ea[j] = a
+            eb[j] = b
         rni = rx[layer + 1, i]
         for j in range(m):
             S[j] = w2 * ea[j] + b2

@@ -64,8 +64,8 @@ def test_no_nan_on_edge_inputs(act, slope):
     for b in (0.0, 0.1):
         kw = dict(activation=act, negative_slope=slope, depth=3, w_std=1.2, b_std=b)
         for dtype in (np.float64, np.float32):
-            with pytest.warns(UserWarning) if (
-                    act in ("tanh", "logistic") or act is SIN) else _nothing():
+            # (tanh and logistic: the row of N(100, 1) by quadrature, no warning)
+            with pytest.warns(UserWarning) if act is SIN else _nothing():
                 K = ntk_kernel(X.astype(dtype), kernel="both", **kw)
             for k in K:
                 assert k.dtype == dtype and np.all(np.isfinite(k))
@@ -76,7 +76,8 @@ def test_no_nan_on_edge_inputs(act, slope):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the row of N(100, 1)
             K = ntk_kernel(X, **kw)
-        np.testing.assert_allclose(K[1], K[3], rtol=1e-3 if series else 1e-12,
+        np.testing.assert_allclose(K[1], K[3], rtol=1e-3 if act is SIN else
+                                   1e-9 if series else 1e-12,
                                    atol=1e-300)
 
 
