@@ -14,7 +14,7 @@ import numpy as np
 
 from ..utils.activations import check_activation, check_elementwise
 from ..utils.chunks import chunk_rows
-from ._series import TOL
+from ._series import QUAD_PAIRS, TOL
 from ._relu import (
     _MIN_TILE_BYTES,
     _SERIAL_WORK,
@@ -39,6 +39,21 @@ _SMOOTH = {"erf": 1, "gelu": 2}
 # (skntk.kernels._quad_act) for these activations; 0 keeps the series
 _QUAD = {"tanh": 1, "logistic": 2}
 
+
+
+def _quad(spec, rx, ry, sym):
+    """The activation's quadrature code for the series' pairs the series
+    does not reach, or 0: none needed, none for this activation (a warning
+    then came with the rows), or too many pairs (a warning now)."""
+    sx, sy = rx.series, ry.series
+    if not _QUAD.get(spec.name) or sx.quad_pairs(sy, len(ry.Xs)) == 0:
+        return 0
+    if sx.quad and sy.quad and sx.quad_pairs(sy, len(ry.Xs)) <= QUAD_PAIRS:
+        return _QUAD[spec.name]
+    for rows in (sx,) if sym else (sx, sy):
+        if rows.quad:  # (the others warned when they were built)
+            rows.warn_unconverged()
+    return 0
 
 
 def _slopes(spec):
@@ -242,7 +257,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     p, q = slopes if slopes is not None else (0.0, 0.0)
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
     ct = _recursion_dtype(dtype, kind, w2, b2, rx, ry)
-    quad = _QUAD.get(spec.name, 0) if kind == _engine_act.SERIES else 0
+    quad = _quad(spec, rx, ry, sym) if kind == _engine_act.SERIES else 0
     A = _engine_act.A32 if ct == np.float32 else _engine_act.A64
     sl = np.array([p * p + q * q, (p - q) ** 2, (p + q) ** 2, p * q], dtype=ct)
     n, m = len(X), len(Y)

@@ -26,6 +26,10 @@ from ..utils.warn import warn
 __all__ = ["SeriesRows"]
 
 TOL = 1e-11
+# the most pairs (and rows, for the diagonal) computed by quadrature, at
+# 0.04-0.16 s each: beyond, the series is used as it is, with a warning
+# (inputs that are not standardised: every row's series may need it)
+QUAD_PAIRS = 128
 # (terms, grid half-width, step): a cheap grid first, a finer one for the rows
 # whose tail is not yet below TOL. The integrand f(z) phi(z) He_k(z) / sqrt(k!)
 # is at most |f| exp(-z^2 / 4) (Cramer's bound on the Hermite functions), so
@@ -131,6 +135,9 @@ class SeriesRows:
         self.quad = {"tanh": 1, "logistic": 2}.get(spec.name, 0)
         self.depth = depth
         self.h, self.g, self.q, self.tot, self.step = [], [], [], [], []
+        # per layer: the rows whose series does not converge, those the grid
+        # does not resolve, and (the series' error bound, the largest variance)
+        self.hard, self.coarse, self.bound = [], [], []
         self.nterms = np.zeros(depth, dtype=np.int64)
 
     def add_layer(self, q):
@@ -150,21 +157,24 @@ class SeriesRows:
             k = int(max(ka.max(initial=1), kb.max(initial=1)))
             if k <= K or npass == len(_PASSES) - 1:
                 break
-        if k > K and self.quad:
+        hard = (ka > K) | (kb > K)
+        worst = float(np.max(np.maximum(ra / np.where(ta > 0, ta, 1.0),
+                                        rb / np.where(tb > 0, tb, 1.0)),
+                             initial=0.0)) if k > K else 0.0
+        self.hard.append(hard)
+        self.coarse.append(coarse)
+        self.bound.append((math.sqrt(max(worst, 0.0)), float(q.max(initial=0.0))))
+        if k > K and self.quad and coarse.sum() <= QUAD_PAIRS:
             k = K
             from ._quad_act import expect_pair
-            # the diagonal of the rows the grid does not resolve
-            for i in np.flatnonzero(np.sqrt(q) * h > _RESOLVE):
+            # the diagonal of the rows the grid does not resolve (the pairs
+            # the series does not reach: see skntk.kernels._act.gram_act)
+            for i in np.flatnonzero(coarse):
                 r = math.sqrt(q[i])
                 ta[i], tb[i] = expect_pair(self.quad, r, r, 0.0, 2.0)
         elif k > K:
-            worst = float(np.max(np.maximum(ra / np.where(ta > 0, ta, 1.0),
-                                            rb / np.where(tb > 0, tb, 1.0))))
-            warn(f"The {self.label} kernel series did not converge to {TOL:g} in {K} "
-                 f"terms at layer {layer + 1} (pre-activation variance up to "
-                 f"{q.max():.3g}): kernel entries may be off by up to "
-                 f"{math.sqrt(max(worst, 0.0)):.1e} relative. Standardise the input "
-                 "or lower w_std.")
+            self.quad = 0
+            self.warn_unconverged(layer)
             k = K
         self.h.append(_zero_parity(a, ta))
         self.g.append(_zero_parity(b, tb))
@@ -173,6 +183,27 @@ class SeriesRows:
         self.step.append(h)
         self.nterms[layer] = k
         return ta, tb
+
+    def warn_unconverged(self, layer=None):
+        """The warning of a series that did not converge (at ``layer``, or at
+        every layer where it did not) and is used as it is."""
+        for l in range(self.depth) if layer is None else (layer,):
+            if l < len(self.hard) and self.hard[l].any():
+                K = _PASSES[-1][0]
+                warn(f"The {self.label} kernel series did not converge to {TOL:g} "
+                     f"in {K} terms at layer {l + 1} (pre-activation variance up "
+                     f"to {self.bound[l][1]:.3g}): kernel entries may be off by up "
+                     f"to {self.bound[l][0]:.1e} relative. Standardise the input or "
+                     "lower w_std.")
+
+    def quad_pairs(self, other, n_other):
+        """The number of pairs with ``other``'s rows (``n_other`` of them)
+        that need quadrature: a row the grid does not resolve pairs with
+        every row, two rows whose series do not converge with each other."""
+        return sum(int(cx.sum()) * n_other + int(cy.sum()) * len(hx)
+                   + int(hx.sum()) * int(hy.sum())
+                   for hx, cx, hy, cy in zip(self.hard, self.coarse,
+                                             other.hard, other.coarse))
 
     def coefficients(self, nterms):
         """(h, g, tail) of shapes (depth, max(nterms), n) and (depth,

@@ -62,3 +62,28 @@ def test_series_matches_quadrature(quad_act, name, act, depth):
                 assert err[ok_rows].max(initial=0) <= 1e-9, (wb, kind, block,
                                                              err[ok_rows].max())
                 assert err.max() <= 1e-3, (wb, kind, block, err.max())
+
+
+def test_inputs_that_are_not_standardised_use_the_series_with_a_warning():
+    """Quadrature (0.04-0.16 s a pair) only for a few pairs: on raw pixel
+    values every row's series fails to converge, and quadrature for all of
+    them would take minutes; the series is used with its bound in a warning."""
+    from skntk.kernels import _act
+    from skntk.kernels._series import QUAD_PAIRS
+
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 17, size=(60, 64)).astype(np.float64)  # digits-like
+    spec = _act._spec("tanh", None)
+    rows = _act._ActRows(X, np.dtype(np.float64), 2, 1.0, 0.0, spec)
+    assert rows.series.quad_pairs(rows.series, len(X)) > QUAD_PAIRS
+    with pytest.warns(UserWarning, match="did not converge.*Standardise the input"):
+        assert _act._quad(spec, rows, rows, True) == 0
+    with pytest.warns(UserWarning, match="tanh kernel series did not converge"):
+        K = ntk_kernel(X, activation="tanh", depth=2)
+    assert np.isfinite(K).all()
+    # standardised rows plus one far row: a few pairs, by quadrature, silently
+    Z = rng.standard_normal((8, 64))
+    Z[0] *= 30.0
+    rows = _act._ActRows(Z, np.dtype(np.float64), 2, 1.0, 0.0, spec)
+    assert 0 < rows.series.quad_pairs(rows.series, len(Z)) <= QUAD_PAIRS
+    assert _act._quad(spec, rows, rows, True) == 1
