@@ -117,7 +117,7 @@ def _atan_frac_impl(num, den, C):
     return impl64
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _angle(om, op, C):
     """theta, pi - theta, sin and cos from om = 1 - cos and op = 1 + cos.
 
@@ -134,7 +134,7 @@ def _angle(om, op, C):
     return theta, pt, s, c
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _values(om, op, T, ri, rj, w2, b2, C):
     """S_{l+1}, T_{l+1} of one pair (and theta, sin, cos of layer l): the last
     layer needs only these, not the next layer's angle."""
@@ -145,7 +145,7 @@ def _values(om, op, T, ri, rj, w2, b2, C):
     return S, T, theta, s, c
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     """One ReLU layer followed by a Dense layer, for one pair of inputs.
 
@@ -167,7 +167,7 @@ def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     return S, T, omn, C.two - omn
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
     """om, op of the first layer from explicit differences of the unit rows."""
     dm = bi - bj
@@ -184,107 +184,105 @@ def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
 
 @njit(parallel=True, **_JIT)
 def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-         out_ntk, out_nngp, want_ntk, want_nngp, C):
+         out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
     """Turn a tile of Gram products into NTK / NNGP values, in place in out.
 
     G[r, j] = <Xs[i0 + r], Ys[j]>. The cosine of the augmented first-layer
     inputs is ax[i] ay[j] G + bx[i] by[j]; rx[l, i] = sqrt(S_{l+1}(x_i, x_i))
     and (vx, ux)[l, i] the unit 2-vectors of :func:`_step` (row 0 unused).
-    With ``sym`` only j < i0 + r is written (the strict lower triangle; the
-    caller writes the diagonal in closed form). The
+    With ``sym`` only j < i0 + r is computed (the strict lower triangle; the
+    caller writes the diagonal in closed form), and with ``mirror`` also
+    written to (j, i0 + r) while it is in cache: a position of G that no
+    row reads (or of an earlier tile's rows, outside their G). The
     recursion runs in the precision of ``C`` (and of the per-row arrays,
     ``w2``, ``b2`` and ``tau``); explicit differences are summed in float64.
+    The work of each row is :func:`tile_rows`'.
     """
-    nrows, ncols = G.shape
+    nrows = G.shape[0]
     if not sym:
         for r in prange(nrows):
-            work = np.empty((4, ncols), ry.dtype)
-            _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                      w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
+            tile_rows(G, i0, sym, r, r + 1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy,
+                      uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C)
         return
     # triangle rows grow in length: pair the k-th shortest with the k-th
     # longest so that every parallel iteration does the same work
     for k in prange((nrows + 1) // 2):
-        work = np.empty((4, ncols), ry.dtype)
-        _tile_row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
+        tile_rows(G, i0, sym, k, k + 1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy,
+                  uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C)
         if nrows - 1 - k != k:
-            _tile_row(nrows - 1 - k, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by,
-                      ry, vy, uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp,
-                      C, work)
+            tile_rows(G, i0, sym, nrows - 1 - k, nrows - k, Xs, ax, bx, rx, vx, ux,
+                      Ys, ay, by, ry, vy, uy, w2, b2, tau, out_ntk, out_nngp,
+                      want_ntk, want_nngp, mirror, C)
 
 
-# Serial twin: numba compiles a function either with the thread pool
-# (parallel=True) or without it, so the calling-thread variant is a second
-# function; its body is the shared _tile_row (no logic of its own).
+# The serial entry point and the body of each parallel iteration: one compiled
+# function, so that a first (small, serial) call compiles the recursion once
+# and no wrapper around it (a wrapper's module re-optimises the linked body).
 @njit(**_JIT)
-def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-                out_ntk, out_nngp, want_ntk, want_nngp, C):
-    """:func:`tile` on the calling thread: for small tiles, where waking the
-    thread pool costs more than the work."""
+def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
+              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+    """Rows ``r_lo <= r < r_hi`` of :func:`tile`, on the calling thread (for
+    small tiles, where waking the thread pool costs more than the work)."""
     work = np.empty((4, G.shape[1]), ry.dtype)
-    for r in range(G.shape[0]):
-        _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
-
-
-@njit(**_JIT)
-def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-              out_ntk, out_nngp, want_ntk, want_nngp, C, work):
-    """Row r of :func:`tile`; ``work`` is (4, >= row length) scratch."""
-    depth = rx.shape[0] - 1
-    i = i0 + r
-    # the diagonal (angle 0) is the caller's, in closed form: left out here, it
-    # would send every row of a symmetric tile through the refinement pass
-    m = i if sym else G.shape[1]
-    om = work[0, :m]
-    op = work[1, :m]
-    T = work[2, :m]
-    S = work[3, :m]
-    axi = ax[i]
-    bxi = bx[i]
-    r0 = rx[0, i]
-    lim = C.one - tau
-    near = 0  # pairs to refine below; usually none, and their pass is skipped
-    for j in range(m):
-        raw = axi * ay[j] * G[r, j] + bxi * by[j]
-        near += abs(raw) > lim
-        c = min(max(raw, -C.one), C.one)
-        om[j] = C.one - c
-        op[j] = C.one + c
-        T[j] = r0 * ry[0, j] * c
-    for layer in range(depth - 1):
-        ri = rx[layer, i]
-        vi = vx[layer + 1, i]
-        ui = ux[layer + 1, i]
-        for j in range(m):  # (S of a hidden layer is not needed)
-            _, T[j], om[j], op[j] = _step(
-                om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
-                ui, uy[layer + 1, j], w2, b2, C)
-    ri = rx[depth - 1, i]
-    for j in range(m):  # the last layer: no next angle to propagate
-        S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ry[depth - 1, j], w2, b2, C)
-    # Pairs within tau of parallel or antiparallel: redo from explicit rows
-    # (G is intact: this row of the output is written only below).
-    for j in range(m if near else 0):
-        if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
-            om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
-            o = om[j]
-            p = op[j]
-            t = r0 * ry[0, j] * (p - C.one if o > C.one else C.one - o)
-            s = t
-            for layer in range(depth):
-                s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
-                                   vx[layer + 1, i], vy[layer + 1, j],
-                                   ux[layer + 1, i], uy[layer + 1, j], w2, b2, C)
-            S[j] = s
-            T[j] = t
-    if want_ntk:
+    for r in range(r_lo, r_hi):
+        depth = rx.shape[0] - 1
+        i = i0 + r
+        # the diagonal (angle 0) is the caller's, in closed form: left out here, it
+        # would send every row of a symmetric tile through the refinement pass
+        m = i if sym else G.shape[1]
+        om = work[0, :m]
+        op = work[1, :m]
+        T = work[2, :m]
+        S = work[3, :m]
+        axi = ax[i]
+        bxi = bx[i]
+        r0 = rx[0, i]
+        lim = C.one - tau
+        near = 0  # pairs to refine below; usually none, and their pass is skipped
         for j in range(m):
-            out_ntk[i, j] = T[j]
-    if want_nngp:
-        for j in range(m):
-            out_nngp[i, j] = S[j]
+            raw = axi * ay[j] * G[r, j] + bxi * by[j]
+            near += abs(raw) > lim
+            c = min(max(raw, -C.one), C.one)
+            om[j] = C.one - c
+            op[j] = C.one + c
+            T[j] = r0 * ry[0, j] * c
+        for layer in range(depth - 1):
+            ri = rx[layer, i]
+            vi = vx[layer + 1, i]
+            ui = ux[layer + 1, i]
+            for j in range(m):  # (S of a hidden layer is not needed)
+                _, T[j], om[j], op[j] = _step(
+                    om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
+                    ui, uy[layer + 1, j], w2, b2, C)
+        ri = rx[depth - 1, i]
+        for j in range(m):  # the last layer: no next angle to propagate
+            S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ry[depth - 1, j],
+                                          w2, b2, C)
+        # Pairs within tau of parallel or antiparallel: redo from explicit rows
+        # (G is intact: this row of the output is written only below).
+        for j in range(m if near else 0):
+            if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
+                om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
+                o = om[j]
+                p = op[j]
+                t = r0 * ry[0, j] * (p - C.one if o > C.one else C.one - o)
+                s = t
+                for layer in range(depth):
+                    s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
+                                       vx[layer + 1, i], vy[layer + 1, j],
+                                       ux[layer + 1, i], uy[layer + 1, j], w2, b2, C)
+                S[j] = s
+                T[j] = t
+        if want_ntk:
+            for j in range(m):
+                out_ntk[i, j] = T[j]
+            for j in range(m if mirror else 0):
+                out_ntk[j, i] = T[j]
+        if want_nngp:
+            for j in range(m):
+                out_nngp[i, j] = S[j]
+            for j in range(m if mirror else 0):
+                out_nngp[j, i] = S[j]
 
 
 @njit(parallel=True, **_JIT)
@@ -311,7 +309,7 @@ def mirror_lower_serial(K):
         _mirror_block_row(K, bi, 64)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _mirror_block_row(K, bi, bs):
     n = K.shape[0]
     for bj in range(bi + 1):
@@ -327,7 +325,7 @@ def _mirror_block_row(K, bi, bs):
 _FAST = dict(_JIT, fastmath={"contract", "reassoc", "nsz"})
 
 
-@njit(inline="always", **_FAST)
+@njit(**_FAST)
 def _row_norm(X, i):
     acc = 0.0
     for k in range(X.shape[1]):
@@ -357,17 +355,15 @@ def row_norms_serial(X):
     return out
 
 
-@njit(**_JIT)
 def in_range(a, lo, hi):
-    """Whether every entry of a is 0 or has magnitude in [lo, hi]."""
-    for x in a.ravel():
-        x = abs(x)
-        if x != 0.0 and not (lo <= x <= hi):
-            return False
-    return True
+    """Whether every entry of a is 0 or has magnitude in [lo, hi] (NaN is
+    not). numpy, not numba: the arrays are per-row (O(n depth)) and a
+    compiled version cost a first float32 call 0.4 s of compilation."""
+    a = np.abs(a)
+    return bool(np.all((a == 0.0) | ((a >= lo) & (a <= hi))))
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _first_layer(G, r, j, Xs, i, axi, bxi, Ys, ayj, byj, tau):
     """om, op of the first layer: from the GEMM, or explicitly near +-1."""
     c = axi * ayj * G[r, j] + bxi * byj

@@ -337,19 +337,24 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         cols = i1 if sym else m
         G = target[i0:i1, :cols]
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
-        _serial_or_parallel(G.size * (depth + 1), _SERIAL_WORK, _engine.tile_serial,
-                            _engine.tile, G, i0, sym, *args_x, *args_y, w2c, b2c, tau,
-                            out_ntk, out_nngp, want_ntk, want_nngp, C)
+        args = (*args_x, *args_y, w2c, b2c, tau, out_ntk, out_nngp, want_ntk,
+                want_nngp, sym and not lower_only, C)
+        if G.size * (depth + 1) < _SERIAL_WORK:
+            _engine.tile_rows(G, i0, sym, 0, i1 - i0, *args)
+        else:
+            with _engine.LOCK:
+                _engine.tile(G, i0, sym, *args)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
-    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
-                   kernel)
+    # the engine wrote the upper triangle along with the lower one
+    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, True, rx.diag, kernel)
 
 
 def _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, diag, kernel):
     """The asked outputs: a symmetric Gram's upper triangle mirrored from its
-    lower one (unless ``lower_only``) and its diagonal set to the closed form
-    ``diag`` (NNGP, NTK); a tuple (NNGP, NTK) for kernel="both"."""
+    lower one (unless ``lower_only``: not needed, or written already) and its
+    diagonal set to the closed form ``diag`` (NNGP, NTK); a tuple (NNGP, NTK)
+    for kernel="both"."""
     from . import _engine
 
     outs = []
