@@ -14,7 +14,9 @@ neural-tangents' ``arctan2(sqrt(q11 q22 - q12**2), q12)``) loses half the digits
 Between layers ``om`` is propagated in closed form as a sum of non-negative
 terms (see :func:`_step`), so no cancellation happens anywhere. At the first
 layer ``om`` comes from a GEMM; where the cosine is within ``tau`` of +-1 it is
-recomputed from explicit differences of the (augmented, unit) input rows.
+recomputed from explicit differences of the (augmented, unit) input rows, by
+:func:`refine_rows`, a separate function compiled only when an input has
+such pairs (it is a third of the tile's compilation).
 
 The arctangent is Cephes' rational approximation in float64 (1 ulp on [0, 1])
 and Cephes' atanf polynomial in float32, written with selects only and one
@@ -117,7 +119,7 @@ def _atan_frac_impl(num, den, C):
     return impl64
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _angle(om, op, C):
     """theta, pi - theta, sin and cos from om = 1 - cos and op = 1 + cos.
 
@@ -134,7 +136,7 @@ def _angle(om, op, C):
     return theta, pt, s, c
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _values(om, op, T, ri, rj, w2, b2, C):
     """S_{l+1}, T_{l+1} of one pair (and theta, sin, cos of layer l): the last
     layer needs only these, not the next layer's angle."""
@@ -145,7 +147,7 @@ def _values(om, op, T, ri, rj, w2, b2, C):
     return S, T, theta, s, c
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     """One ReLU layer followed by a Dense layer, for one pair of inputs.
 
@@ -167,7 +169,7 @@ def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     return S, T, omn, C.two - omn
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
     """om, op of the first layer from explicit differences of the unit rows."""
     dm = bi - bj
@@ -184,7 +186,7 @@ def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
 
 @njit(parallel=True, **_JIT)
 def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-         out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+         out_ntk, out_nngp, want_ntk, want_nngp, mirror, C, near):
     """Turn a tile of Gram products into NTK / NNGP values, in place in out.
 
     G[r, j] = <Xs[i0 + r], Ys[j]>. The cosine of the augmented first-layer
@@ -195,24 +197,29 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau
     written to (j, i0 + r) while it is in cache: a position of G that no
     row reads (or of an earlier tile's rows, outside their G). The
     recursion runs in the precision of ``C`` (and of the per-row arrays,
-    ``w2``, ``b2`` and ``tau``); explicit differences are summed in float64.
-    The work of each row is :func:`tile_rows`'.
+    ``w2``, ``b2`` and ``tau``). Pairs whose cosine is within ``tau`` of +-1
+    are written as NaN, and ``near[r]`` counts them in row r: the caller
+    recomputes them with :func:`refine_rows` (explicit differences, summed in
+    float64; compiled only when some input needs it). The work of each row is
+    :func:`tile_rows`'.
     """
     nrows = G.shape[0]
     if not sym:
         for r in prange(nrows):
             tile_rows(G, i0, sym, r, r + 1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy,
-                      uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C)
+                      uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror,
+                      C, near)
         return
     # triangle rows grow in length: pair the k-th shortest with the k-th
     # longest so that every parallel iteration does the same work
     for k in prange((nrows + 1) // 2):
         tile_rows(G, i0, sym, k, k + 1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy,
-                  uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C)
+                  uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C,
+                  near)
         if nrows - 1 - k != k:
             tile_rows(G, i0, sym, nrows - 1 - k, nrows - k, Xs, ax, bx, rx, vx, ux,
                       Ys, ay, by, ry, vy, uy, w2, b2, tau, out_ntk, out_nngp,
-                      want_ntk, want_nngp, mirror, C)
+                      want_ntk, want_nngp, mirror, C, near)
 
 
 # The serial entry point and the body of each parallel iteration: one compiled
@@ -220,7 +227,7 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau
 # and no wrapper around it (a wrapper's module re-optimises the linked body).
 @njit(**_JIT)
 def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C, near):
     """Rows ``r_lo <= r < r_hi`` of :func:`tile`, on the calling thread (for
     small tiles, where waking the thread pool costs more than the work)."""
     work = np.empty((4, G.shape[1]), ry.dtype)
@@ -238,10 +245,10 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
         bxi = bx[i]
         r0 = rx[0, i]
         lim = C.one - tau
-        near = 0  # pairs to refine below; usually none, and their pass is skipped
+        nr = 0  # pairs to refine: usually none, and their pass is skipped
         for j in range(m):
             raw = axi * ay[j] * G[r, j] + bxi * by[j]
-            near += abs(raw) > lim
+            nr += abs(raw) > lim
             c = min(max(raw, -C.one), C.one)
             om[j] = C.one - c
             op[j] = C.one + c
@@ -258,21 +265,13 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
         for j in range(m):  # the last layer: no next angle to propagate
             S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ry[depth - 1, j],
                                           w2, b2, C)
-        # Pairs within tau of parallel or antiparallel: redo from explicit rows
+        # Pairs within tau of parallel or antiparallel: NaN, for refine_rows
         # (G is intact: this row of the output is written only below).
-        for j in range(m if near else 0):
+        near[r] = nr
+        for j in range(m if nr else 0):
             if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
-                om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
-                o = om[j]
-                p = op[j]
-                t = r0 * ry[0, j] * (p - C.one if o > C.one else C.one - o)
-                s = t
-                for layer in range(depth):
-                    s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
-                                       vx[layer + 1, i], vy[layer + 1, j],
-                                       ux[layer + 1, i], uy[layer + 1, j], w2, b2, C)
-                S[j] = s
-                T[j] = t
+                S[j] = np.nan
+                T[j] = np.nan
         if want_ntk:
             for j in range(m):
                 out_ntk[i, j] = T[j]
@@ -283,6 +282,40 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
                 out_nngp[i, j] = S[j]
             for j in range(m if mirror else 0):
                 out_nngp[j, i] = S[j]
+
+
+@njit(**_JIT)
+def refine_rows(rows, i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
+                w2, b2, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+    """Recompute the pairs that :func:`tile_rows` left as NaN in ``rows`` (of
+    the tile starting at row ``i0``) from explicit differences of the
+    augmented unit rows, the layers in the precision of ``C``, and write
+    them (and their mirror images with ``mirror``)."""
+    depth = rx.shape[0] - 1
+    target = out_ntk if want_ntk else out_nngp
+    buf = np.empty(2, ry.dtype)  # om, op rounded to the recursion's precision
+    for r in rows:
+        i = i0 + r
+        for j in range(i if sym else ncols):
+            if not np.isnan(target[i, j]):
+                continue
+            buf[0], buf[1] = _explicit_om_op(Xs, i, ax[i], bx[i], Ys, j, ay[j], by[j])
+            o = buf[0]
+            p = buf[1]
+            t = rx[0, i] * ry[0, j] * (p - C.one if o > C.one else C.one - o)
+            s = t
+            for layer in range(depth):
+                s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
+                                   vx[layer + 1, i], vy[layer + 1, j],
+                                   ux[layer + 1, i], uy[layer + 1, j], w2, b2, C)
+            if want_ntk:
+                out_ntk[i, j] = t
+                if mirror:
+                    out_ntk[j, i] = t
+            if want_nngp:
+                out_nngp[i, j] = s
+                if mirror:
+                    out_nngp[j, i] = s
 
 
 @njit(parallel=True, **_JIT)
@@ -309,7 +342,7 @@ def mirror_lower_serial(K):
         _mirror_block_row(K, bi, 64)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _mirror_block_row(K, bi, bs):
     n = K.shape[0]
     for bj in range(bi + 1):
@@ -325,7 +358,7 @@ def _mirror_block_row(K, bi, bs):
 _FAST = dict(_JIT, fastmath={"contract", "reassoc", "nsz"})
 
 
-@njit(**_FAST)
+@njit(inline="always", **_FAST)
 def _row_norm(X, i):
     acc = 0.0
     for k in range(X.shape[1]):
@@ -363,7 +396,7 @@ def in_range(a, lo, hi):
     return bool(np.all((a == 0.0) | ((a >= lo) & (a <= hi))))
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _first_layer(G, r, j, Xs, i, axi, bxi, Ys, ayj, byj, tau):
     """om, op of the first layer: from the GEMM, or explicitly near +-1."""
     c = axi * ayj * G[r, j] + bxi * byj

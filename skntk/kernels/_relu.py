@@ -332,18 +332,24 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     args_y = args_x if sym else ry.engine_args(ct)
     w2c, b2c, tau = ct.type(w2), ct.type(b2), ct.type(_TAU[dtype])
     total = n * (n + 1) // 2 if sym else n * m
+    mirror = sym and not lower_only  # the tiles write the upper triangle too
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
         G = target[i0:i1, :cols]
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
+        near = np.zeros(i1 - i0, np.int64)
         args = (*args_x, *args_y, w2c, b2c, tau, out_ntk, out_nngp, want_ntk,
-                want_nngp, sym and not lower_only, C)
+                want_nngp, mirror, C, near)
         if G.size * (depth + 1) < _SERIAL_WORK:
             _engine.tile_rows(G, i0, sym, 0, i1 - i0, *args)
         else:
             with _engine.LOCK:
                 _engine.tile(G, i0, sym, *args)
+        if near.any():  # pairs within tau of +-1, left as NaN by the tile
+            _engine.refine_rows(np.flatnonzero(near), i0, sym, cols, *args_x,
+                                *args_y, w2c, b2c, out_ntk, out_nngp, want_ntk,
+                                want_nngp, mirror, C)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
     # the engine wrote the upper triangle along with the lower one

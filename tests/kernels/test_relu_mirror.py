@@ -20,7 +20,8 @@ def test_symmetric_gram_is_the_cross_gram_mirrored(n, working_memory, dtype, ker
     X = rng.standard_normal((n, 7)).astype(dtype)
     X[3] = X[5]  # a duplicated row and a near-parallel one: the refinement pass
     X[8] = X[9] * (1 + 1e-6)
-    kw = dict(kernel=kernel, depth=3, w_std=1.3, b_std=0.2, working_memory=working_memory)
+    kw = dict(kernel=kernel, depth=3, w_std=1.3, b_std=0.2,
+              working_memory=working_memory)
     Ks = relu_kernel(X, **kw)
     Kc = relu_kernel(X, X.copy(), **kw)
     for K, Kx in zip(*(((k,) if kernel != "both" else k) for k in (Ks, Kc))):
