@@ -319,6 +319,24 @@ def refine_rows(rows, i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
 
 
 @njit(parallel=True, **_JIT)
+def refine(rows, i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2,
+           out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+    """:func:`refine_rows` with the rows spread over the thread pool: inputs
+    with many duplicated or parallel rows (each pair costs O(d)). ``rows``
+    ascending: with ``sym`` the k-th shortest row is paired with the k-th
+    longest, as in :func:`tile`."""
+    nr = len(rows)
+    for k in prange((nr + 1) // 2):
+        refine_rows(rows[k:k + 1], i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by,
+                    ry, vy, uy, w2, b2, out_ntk, out_nngp, want_ntk, want_nngp, mirror,
+                    C)
+        if nr - 1 - k != k:
+            refine_rows(rows[nr - 1 - k:nr - k], i0, sym, ncols, Xs, ax, bx, rx, vx,
+                        ux, Ys, ay, by, ry, vy, uy, w2, b2, out_ntk, out_nngp,
+                        want_ntk, want_nngp, mirror, C)
+
+
+@njit(parallel=True, **_JIT)
 def mirror_lower(K):
     """Copy the strict lower triangle of square K onto the upper one."""
     n = K.shape[0]

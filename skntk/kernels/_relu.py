@@ -346,10 +346,13 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         else:
             with _engine.LOCK:
                 _engine.tile(G, i0, sym, *args)
-        if near.any():  # pairs within tau of +-1, left as NaN by the tile
-            _engine.refine_rows(np.flatnonzero(near), i0, sym, cols, *args_x,
-                                *args_y, w2c, b2c, out_ntk, out_nngp, want_ntk,
-                                want_nngp, mirror, C)
+        n_near = int(near.sum())
+        if n_near:  # pairs within tau of +-1, left as NaN by the tile
+            _serial_or_parallel(n_near * (rx.Xs.shape[1] + depth), _SERIAL_WORK,
+                                _engine.refine_rows, _engine.refine,
+                                np.flatnonzero(near), i0, sym, cols, *args_x, *args_y,
+                                w2c, b2c, out_ntk, out_nngp, want_ntk, want_nngp,
+                                mirror, C)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
     # the engine wrote the upper triangle along with the lower one

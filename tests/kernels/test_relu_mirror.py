@@ -40,3 +40,17 @@ def test_lower_only_leaves_the_upper_triangle(n):
     L = gram(X, depth=2, lower_only=True)
     lower = np.tril_indices(n)
     np.testing.assert_array_equal(L[lower], K[lower])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_many_duplicated_rows_are_refined_in_parallel(dtype):
+    """Enough near-parallel pairs to spread their refinement over the thread
+    pool: the same values as one pair at a time."""
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal((6, 200))
+    X = base[rng.integers(0, 6, 300)].astype(dtype)
+    K = relu_kernel(X, depth=2, b_std=0.1)
+    for i, j in [(0, 1), (5, 200), (299, 17)]:
+        pair = relu_kernel(X[[i, j]], depth=2, b_std=0.1)
+        np.testing.assert_array_equal(K[[i, j]][:, [i, j]], pair)
+    np.testing.assert_array_equal(K, K.T)
