@@ -30,6 +30,7 @@ from ._checks import (
     check_gram_memory,
     check_transform_memory,
     encode_target,
+    validate_fitted,
 )
 from ._ops import _backprop, _fill, _gram_factors, _NumpyOps, _TorchOps
 from ._params import LAYERS as _LAYERS
@@ -428,7 +429,7 @@ class EmpiricalNTKFeatures(VersionedStateMixin, _TrainingMixin, TransformerMixin
             (for finiteness) only when the factors do not bound it.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOATS, reset=False)
+        X = validate_fitted(self, X, _FLOATS)
         n, p = X.shape[0], self.n_features_out_
         if out is None:
             check_transform_memory(n, X.itemsize, X.dtype.name, {

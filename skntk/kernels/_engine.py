@@ -14,7 +14,9 @@ neural-tangents' ``arctan2(sqrt(q11 q22 - q12**2), q12)``) loses half the digits
 Between layers ``om`` is propagated in closed form as a sum of non-negative
 terms (see :func:`_step`), so no cancellation happens anywhere. At the first
 layer ``om`` comes from a GEMM; where the cosine is within ``tau`` of +-1 it is
-recomputed from explicit differences of the (augmented, unit) input rows.
+recomputed from explicit differences of the (augmented, unit) input rows, by
+:func:`refine_rows`, a separate function compiled only when an input has
+such pairs (it is a third of the tile's compilation).
 
 The arctangent is Cephes' rational approximation in float64 (1 ulp on [0, 1])
 and Cephes' atanf polynomial in float32, written with selects only and one
@@ -184,107 +186,154 @@ def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
 
 @njit(parallel=True, **_JIT)
 def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-         out_ntk, out_nngp, want_ntk, want_nngp, C):
+         out_ntk, out_nngp, want_ntk, want_nngp, mirror, C, near):
     """Turn a tile of Gram products into NTK / NNGP values, in place in out.
 
     G[r, j] = <Xs[i0 + r], Ys[j]>. The cosine of the augmented first-layer
     inputs is ax[i] ay[j] G + bx[i] by[j]; rx[l, i] = sqrt(S_{l+1}(x_i, x_i))
     and (vx, ux)[l, i] the unit 2-vectors of :func:`_step` (row 0 unused).
-    With ``sym`` only j < i0 + r is written (the strict lower triangle; the
-    caller writes the diagonal in closed form). The
+    With ``sym`` only j < i0 + r is computed (the strict lower triangle; the
+    caller writes the diagonal in closed form), and with ``mirror`` also
+    written to (j, i0 + r) while it is in cache: a position of G that no
+    row reads (or of an earlier tile's rows, outside their G). The
     recursion runs in the precision of ``C`` (and of the per-row arrays,
-    ``w2``, ``b2`` and ``tau``); explicit differences are summed in float64.
+    ``w2``, ``b2`` and ``tau``). Pairs whose cosine is within ``tau`` of +-1
+    are written as NaN, and ``near[r]`` counts them in row r: the caller
+    recomputes them with :func:`refine_rows` (explicit differences, summed in
+    float64; compiled only when some input needs it). The work of each row is
+    :func:`tile_rows`'.
     """
-    nrows, ncols = G.shape
+    nrows = G.shape[0]
     if not sym:
         for r in prange(nrows):
-            work = np.empty((4, ncols), ry.dtype)
-            _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                      w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
+            tile_rows(G, i0, sym, r, r + 1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy,
+                      uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror,
+                      C, near)
         return
     # triangle rows grow in length: pair the k-th shortest with the k-th
     # longest so that every parallel iteration does the same work
     for k in prange((nrows + 1) // 2):
-        work = np.empty((4, ncols), ry.dtype)
-        _tile_row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
+        tile_rows(G, i0, sym, k, k + 1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy,
+                  uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C,
+                  near)
         if nrows - 1 - k != k:
-            _tile_row(nrows - 1 - k, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by,
-                      ry, vy, uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp,
-                      C, work)
+            tile_rows(G, i0, sym, nrows - 1 - k, nrows - k, Xs, ax, bx, rx, vx, ux,
+                      Ys, ay, by, ry, vy, uy, w2, b2, tau, out_ntk, out_nngp,
+                      want_ntk, want_nngp, mirror, C, near)
 
 
-# Serial twin: numba compiles a function either with the thread pool
-# (parallel=True) or without it, so the calling-thread variant is a second
-# function; its body is the shared _tile_row (no logic of its own).
+# The serial entry point and the body of each parallel iteration: one compiled
+# function, so that a first (small, serial) call compiles the recursion once
+# and no wrapper around it (a wrapper's module re-optimises the linked body).
 @njit(**_JIT)
-def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-                out_ntk, out_nngp, want_ntk, want_nngp, C):
-    """:func:`tile` on the calling thread: for small tiles, where waking the
-    thread pool costs more than the work."""
+def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
+              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C, near):
+    """Rows ``r_lo <= r < r_hi`` of :func:`tile`, on the calling thread (for
+    small tiles, where waking the thread pool costs more than the work)."""
     work = np.empty((4, G.shape[1]), ry.dtype)
-    for r in range(G.shape[0]):
-        _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                  w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work)
+    for r in range(r_lo, r_hi):
+        depth = rx.shape[0] - 1
+        i = i0 + r
+        # the diagonal (angle 0) is the caller's, in closed form: left out here, it
+        # would send every row of a symmetric tile through the refinement pass
+        m = i if sym else G.shape[1]
+        om = work[0, :m]
+        op = work[1, :m]
+        T = work[2, :m]
+        S = work[3, :m]
+        axi = ax[i]
+        bxi = bx[i]
+        r0 = rx[0, i]
+        lim = C.one - tau
+        nr = 0  # pairs to refine: usually none, and their pass is skipped
+        for j in range(m):
+            raw = axi * ay[j] * G[r, j] + bxi * by[j]
+            nr += abs(raw) > lim
+            c = min(max(raw, -C.one), C.one)
+            om[j] = C.one - c
+            op[j] = C.one + c
+            T[j] = r0 * ry[0, j] * c
+        for layer in range(depth - 1):
+            ri = rx[layer, i]
+            vi = vx[layer + 1, i]
+            ui = ux[layer + 1, i]
+            for j in range(m):  # (S of a hidden layer is not needed)
+                _, T[j], om[j], op[j] = _step(
+                    om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
+                    ui, uy[layer + 1, j], w2, b2, C)
+        ri = rx[depth - 1, i]
+        for j in range(m):  # the last layer: no next angle to propagate
+            S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ry[depth - 1, j],
+                                          w2, b2, C)
+        # Pairs within tau of parallel or antiparallel: NaN, for refine_rows
+        # (G is intact: this row of the output is written only below).
+        near[r] = nr
+        for j in range(m if nr else 0):
+            if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
+                S[j] = np.nan
+                T[j] = np.nan
+        if want_ntk:
+            for j in range(m):
+                out_ntk[i, j] = T[j]
+            for j in range(m if mirror else 0):
+                out_ntk[j, i] = T[j]
+        if want_nngp:
+            for j in range(m):
+                out_nngp[i, j] = S[j]
+            for j in range(m if mirror else 0):
+                out_nngp[j, i] = S[j]
 
 
 @njit(**_JIT)
-def _tile_row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-              out_ntk, out_nngp, want_ntk, want_nngp, C, work):
-    """Row r of :func:`tile`; ``work`` is (4, >= row length) scratch."""
+def refine_rows(rows, i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
+                w2, b2, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+    """Recompute the pairs that :func:`tile_rows` left as NaN in ``rows`` (of
+    the tile starting at row ``i0``) from explicit differences of the
+    augmented unit rows, the layers in the precision of ``C``, and write
+    them (and their mirror images with ``mirror``)."""
     depth = rx.shape[0] - 1
-    i = i0 + r
-    # the diagonal (angle 0) is the caller's, in closed form: left out here, it
-    # would send every row of a symmetric tile through the refinement pass
-    m = i if sym else G.shape[1]
-    om = work[0, :m]
-    op = work[1, :m]
-    T = work[2, :m]
-    S = work[3, :m]
-    axi = ax[i]
-    bxi = bx[i]
-    r0 = rx[0, i]
-    lim = C.one - tau
-    near = 0  # pairs to refine below; usually none, and their pass is skipped
-    for j in range(m):
-        raw = axi * ay[j] * G[r, j] + bxi * by[j]
-        near += abs(raw) > lim
-        c = min(max(raw, -C.one), C.one)
-        om[j] = C.one - c
-        op[j] = C.one + c
-        T[j] = r0 * ry[0, j] * c
-    for layer in range(depth - 1):
-        ri = rx[layer, i]
-        vi = vx[layer + 1, i]
-        ui = ux[layer + 1, i]
-        for j in range(m):  # (S of a hidden layer is not needed)
-            _, T[j], om[j], op[j] = _step(
-                om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
-                ui, uy[layer + 1, j], w2, b2, C)
-    ri = rx[depth - 1, i]
-    for j in range(m):  # the last layer: no next angle to propagate
-        S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ry[depth - 1, j], w2, b2, C)
-    # Pairs within tau of parallel or antiparallel: redo from explicit rows
-    # (G is intact: this row of the output is written only below).
-    for j in range(m if near else 0):
-        if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
-            om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
-            o = om[j]
-            p = op[j]
-            t = r0 * ry[0, j] * (p - C.one if o > C.one else C.one - o)
+    target = out_ntk if want_ntk else out_nngp
+    buf = np.empty(2, ry.dtype)  # om, op rounded to the recursion's precision
+    for r in rows:
+        i = i0 + r
+        for j in range(i if sym else ncols):
+            if not np.isnan(target[i, j]):
+                continue
+            buf[0], buf[1] = _explicit_om_op(Xs, i, ax[i], bx[i], Ys, j, ay[j], by[j])
+            o = buf[0]
+            p = buf[1]
+            t = rx[0, i] * ry[0, j] * (p - C.one if o > C.one else C.one - o)
             s = t
             for layer in range(depth):
                 s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
                                    vx[layer + 1, i], vy[layer + 1, j],
                                    ux[layer + 1, i], uy[layer + 1, j], w2, b2, C)
-            S[j] = s
-            T[j] = t
-    if want_ntk:
-        for j in range(m):
-            out_ntk[i, j] = T[j]
-    if want_nngp:
-        for j in range(m):
-            out_nngp[i, j] = S[j]
+            if want_ntk:
+                out_ntk[i, j] = t
+                if mirror:
+                    out_ntk[j, i] = t
+            if want_nngp:
+                out_nngp[i, j] = s
+                if mirror:
+                    out_nngp[j, i] = s
+
+
+@njit(parallel=True, **_JIT)
+def refine(rows, i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2,
+           out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+    """:func:`refine_rows` with the rows spread over the thread pool: inputs
+    with many duplicated or parallel rows (each pair costs O(d)). ``rows``
+    ascending: with ``sym`` the k-th shortest row is paired with the k-th
+    longest, as in :func:`tile`."""
+    nr = len(rows)
+    for k in prange((nr + 1) // 2):
+        refine_rows(rows[k:k + 1], i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by,
+                    ry, vy, uy, w2, b2, out_ntk, out_nngp, want_ntk, want_nngp, mirror,
+                    C)
+        if nr - 1 - k != k:
+            refine_rows(rows[nr - 1 - k:nr - k], i0, sym, ncols, Xs, ax, bx, rx, vx,
+                        ux, Ys, ay, by, ry, vy, uy, w2, b2, out_ntk, out_nngp,
+                        want_ntk, want_nngp, mirror, C)
 
 
 @njit(parallel=True, **_JIT)
@@ -357,14 +406,12 @@ def row_norms_serial(X):
     return out
 
 
-@njit(**_JIT)
 def in_range(a, lo, hi):
-    """Whether every entry of a is 0 or has magnitude in [lo, hi]."""
-    for x in a.ravel():
-        x = abs(x)
-        if x != 0.0 and not (lo <= x <= hi):
-            return False
-    return True
+    """Whether every entry of a is 0 or has magnitude in [lo, hi] (NaN is
+    not). numpy, not numba: the arrays are per-row (O(n depth)) and a
+    compiled version cost a first float32 call 0.4 s of compilation."""
+    a = np.abs(a)
+    return bool(np.all((a == 0.0) | ((a >= lo) & (a <= hi))))
 
 
 @njit(inline="always", **_JIT)

@@ -332,24 +332,38 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     args_y = args_x if sym else ry.engine_args(ct)
     w2c, b2c, tau = ct.type(w2), ct.type(b2), ct.type(_TAU[dtype])
     total = n * (n + 1) // 2 if sym else n * m
+    mirror = sym and not lower_only  # the tiles write the upper triangle too
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
         G = target[i0:i1, :cols]
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
-        _serial_or_parallel(G.size * (depth + 1), _SERIAL_WORK, _engine.tile_serial,
-                            _engine.tile, G, i0, sym, *args_x, *args_y, w2c, b2c, tau,
-                            out_ntk, out_nngp, want_ntk, want_nngp, C)
+        near = np.zeros(i1 - i0, np.int64)
+        args = (*args_x, *args_y, w2c, b2c, tau, out_ntk, out_nngp, want_ntk,
+                want_nngp, mirror, C, near)
+        if G.size * (depth + 1) < _SERIAL_WORK:
+            _engine.tile_rows(G, i0, sym, 0, i1 - i0, *args)
+        else:
+            with _engine.LOCK:
+                _engine.tile(G, i0, sym, *args)
+        n_near = int(near.sum())
+        if n_near:  # pairs within tau of +-1, left as NaN by the tile
+            _serial_or_parallel(n_near * (rx.Xs.shape[1] + depth), _SERIAL_WORK,
+                                _engine.refine_rows, _engine.refine,
+                                np.flatnonzero(near), i0, sym, cols, *args_x, *args_y,
+                                w2c, b2c, out_ntk, out_nngp, want_ntk, want_nngp,
+                                mirror, C)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
-    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
-                   kernel)
+    # the engine wrote the upper triangle along with the lower one
+    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, True, rx.diag, kernel)
 
 
 def _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, diag, kernel):
     """The asked outputs: a symmetric Gram's upper triangle mirrored from its
-    lower one (unless ``lower_only``) and its diagonal set to the closed form
-    ``diag`` (NNGP, NTK); a tuple (NNGP, NTK) for kernel="both"."""
+    lower one (unless ``lower_only``: not needed, or written already) and its
+    diagonal set to the closed form ``diag`` (NNGP, NTK); a tuple (NNGP, NTK)
+    for kernel="both"."""
     from . import _engine
 
     outs = []

@@ -82,3 +82,27 @@ def test_finite_output_is_not_read_back(wide, monkeypatch):
 
     monkeypatch.setattr(_features, "check_finite_output", scanned)
     est.transform(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_validation_shortcut_equals_scikit_learns_checks(dtype):
+    """A finite float ndarray skips scikit-learn's validation in transform:
+    the same features as through it (a list), and the same errors."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4)).astype(dtype)
+    est = EmpiricalNTKFeatures((5, 3), random_state=0).fit(X)
+    Phi = est.transform(X)
+    assert Phi.dtype == dtype
+    expected = est.transform(X.tolist()).astype(dtype)  # a list: float64, checked
+    np.testing.assert_array_equal(est.transform(X.astype(np.float64)),
+                                  est.transform(X.tolist()))
+    np.testing.assert_array_equal(Phi, est.transform(np.asfortranarray(X)))
+    if dtype == np.float64:
+        np.testing.assert_array_equal(Phi, expected)
+    for bad in (np.inf, -np.inf, np.nan):
+        Xb = X.copy()
+        Xb[3, 2] = bad
+        with pytest.raises(ValueError, match="infinity|NaN"):
+            est.transform(Xb)
+    with pytest.raises(ValueError, match="features"):
+        est.transform(X[:, :3])
