@@ -188,11 +188,14 @@ def ntk_kernel(X, Y=None, *, activation="relu", negative_slope=None, kernel="ntk
     Closed forms: identity, ``"leaky_relu"`` and ``"abs"`` (arc-cosine
     formulas with slopes), ``"erf"`` (Williams' arcsine formula), ``"gelu"``;
     ``"relu"`` is :func:`skntk.relu_kernel`. ``"tanh"``, ``"logistic"`` and
-    callables use the dual-activation (Hermite) series, accurate to about
-    1e-10 relative to :math:`\\sqrt{k(x,x) k(y,y)}` while the first layer's
-    variance ``w_std**2 |x|**2 / d + b_std**2`` stays below about 3 (tanh)
-    or 12 (logistic); beyond, a warning gives the error bound (see the user
-    guide, "Kernels of every activation").
+    callables use the dual-activation (Hermite) series, truncated per pair,
+    accurate to about 1e-10 relative to :math:`\\sqrt{k(x,x) k(y,y)}`. Where
+    the first layer's variance ``w_std**2 |x|**2 / d + b_std**2`` is too
+    large for the series (above about 3 for tanh, 12 for logistic), the
+    pairs it does not reach are computed by adaptive quadrature for tanh and
+    logistic, as accurate, when they are at most 128; beyond (inputs that
+    are not standardised), and for callables, a warning gives the series'
+    error bound (see the user guide, "Kernels of every activation").
 
     Parameters
     ----------

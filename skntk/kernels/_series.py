@@ -10,7 +10,12 @@ and the same with the coefficients ``b_k`` of ``phi'`` for ``E[phi'(u) phi'(v)]`
 The sum is exact in ``rho``; truncated after ``K`` terms its error is at most
 ``sqrt(t_x t_y)`` with ``t = E[phi(sqrt(q) z)^2] - sum_{k<K} a_k^2`` (Cauchy-
 Schwarz), which is known per row: ``K`` is the smallest number of terms that
-makes ``t <= TOL E[phi^2]`` for every row (and for ``phi'``).
+makes ``t <= TOL E[phi^2]`` for every row (and for ``phi'``); the engine stops
+each pair's sum earlier, where ``|rho|^k sqrt(t_x(k) t_y(k))`` is below TOL.
+Rows whose series does not converge within the last pass's terms are recorded
+(``hard``, ``coarse`` per layer): for tanh and logistic their pairs go to
+quadrature (:mod:`skntk.kernels._quad_act`) when there are at most
+``QUAD_PAIRS``; otherwise, and for callables, a warning gives the bound.
 
 The coefficients are one matrix product per layer: the activation sampled on a
 trapezoidal grid in ``z`` (spectrally accurate for these analytic, Gaussian-
