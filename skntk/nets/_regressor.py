@@ -225,8 +225,9 @@ class TorchMLPRegressor(MultiOutputMixin, RegressorMixin, _BaseTorchMLP):
     ``m**2 * (w_L + k * (w_1 + ... + w_{L-1})) + m * k * (w_1 w_2 + ... +
     w_{L-1} w_L)`` multiply-adds for a probe of m rows, k outputs and hidden
     widths w_1..w_L, against ``3 * n * n_parameters`` for the epoch itself
-    (measured by ``benchmarks/bench_drift.py``: 0-15% of the fit's time at
-    the default probe size).
+    (measured by ``benchmarks/bench_drift.py`` at the default probe size:
+    0-15% of the fit's time from a few thousand rows; about 1 ms an epoch,
+    20-30%, on a few hundred rows, where an epoch takes a few ms).
     The reference (a float64 copy of the initial parameters) is kept for
     continued fits and pickled with the estimator. In the NTK
     parameterisation at a fixed learning rate, ``weight_change_`` falls as
