@@ -14,7 +14,7 @@ import numpy as np
 
 from ..utils.activations import check_activation, check_elementwise
 from ..utils.chunks import chunk_rows
-from ._series import QUAD_PAIRS, TOL
+from ._series import QUAD_CODES, QUAD_PAIRS, TOL
 from ._relu import (
     _MIN_TILE_BYTES,
     _SERIAL_WORK,
@@ -35,21 +35,18 @@ __all__ = ["gram", "gram_act", "ntk_kernel", "ntk_kernel_diag"]
 # the ReLU family p max(x, 0) + n min(x, 0): name -> (p, n) (leaky: n = slope)
 _FAMILY = {"identity": (1.0, 1.0), "abs": (1.0, -1.0)}
 _SMOOTH = {"erf": 1, "gelu": 2}
-# the series' pairs whose tail bound is not met fall back to quadrature
-# (skntk.kernels._quad_act) for these activations; 0 keeps the series
-_QUAD = {"tanh": 1, "logistic": 2}
-
 
 
 def _quad(spec, rx, ry, sym):
-    """The activation's quadrature code for the series' pairs the series
-    does not reach, or 0: none needed, none for this activation (a warning
-    then came with the rows), or too many pairs (a warning now)."""
+    """The activation's quadrature code (:data:`QUAD_CODES`) for the pairs
+    the series does not reach, or 0: none needed, none for this activation (a
+    warning then came with the rows), or too many pairs (a warning now)."""
     sx, sy = rx.series, ry.series
-    if not _QUAD.get(spec.name) or sx.quad_pairs(sy, len(ry.Xs)) == 0:
+    pairs = sx.quad_pairs(sy, len(ry.Xs))
+    if not QUAD_CODES.get(spec.name) or pairs == 0:
         return 0
-    if sx.quad and sy.quad and sx.quad_pairs(sy, len(ry.Xs)) <= QUAD_PAIRS:
-        return _QUAD[spec.name]
+    if sx.quad and sy.quad and pairs <= QUAD_PAIRS:
+        return QUAD_CODES[spec.name]
     for rows in (sx,) if sym else (sx, sy):
         if rows.quad:  # (the others warned when they were built)
             rows.warn_unconverged()

@@ -35,6 +35,9 @@ TOL = 1e-11
 # 0.04-0.16 s each: beyond, the series is used as it is, with a warning
 # (inputs that are not standardised: every row's series may need it)
 QUAD_PAIRS = 128
+# the activations whose unconverged pairs have quadrature, and their code in
+# skntk.kernels._quad_act.expect_pair
+QUAD_CODES = {"tanh": 1, "logistic": 2}
 # (terms, grid half-width, step): a cheap grid first, a finer one for the rows
 # whose tail is not yet below TOL. The integrand f(z) phi(z) He_k(z) / sqrt(k!)
 # is at most |f| exp(-z^2 / 4) (Cramer's bound on the Hermite functions), so
@@ -137,7 +140,7 @@ class SeriesRows:
         self.label = spec.label
         # the engine computes the pairs the series does not reach by
         # quadrature (skntk.kernels._quad_act) for these
-        self.quad = {"tanh": 1, "logistic": 2}.get(spec.name, 0)
+        self.quad = QUAD_CODES.get(spec.name, 0)
         self.depth = depth
         self.h, self.g, self.q, self.tot, self.step = [], [], [], [], []
         # per layer: the rows whose series does not converge, those the grid
