@@ -14,7 +14,7 @@ import numpy as np
 
 from ..utils.activations import check_activation, check_elementwise
 from ..utils.chunks import chunk_rows
-from ._series import QUAD_CODES, QUAD_PAIRS, TOL
+from ._series import PY_QUAD, QUAD_PAIRS, TOL
 from ._relu import (
     _MIN_TILE_BYTES,
     _SERIAL_WORK,
@@ -38,15 +38,16 @@ _SMOOTH = {"erf": 1, "gelu": 2}
 
 
 def _quad(spec, rx, ry, sym):
-    """The activation's quadrature code (:data:`QUAD_CODES`) for the pairs
-    the series does not reach, or 0: none needed, none for this activation (a
-    warning then came with the rows), or too many pairs (a warning now)."""
+    """The activation's quadrature code for the pairs the series does not
+    reach (``_series.QUAD_CODES``, or :data:`PY_QUAD` for a callable), or 0: none
+    needed, none for this activation (a warning then came with the rows), or
+    too many pairs (a warning now)."""
     sx, sy = rx.series, ry.series
     pairs = sx.quad_pairs(sy, len(ry.Xs))
-    if not QUAD_CODES.get(spec.name) or pairs == 0:
+    if not sx.quad or pairs == 0:
         return 0
     if sx.quad and sy.quad and pairs <= QUAD_PAIRS:
-        return QUAD_CODES[spec.name]
+        return sx.quad
     for rows in (sx,) if sym else (sx, sy):
         if rows.quad:  # (the others warned when they were built)
             rows.warn_unconverged()
@@ -189,10 +190,11 @@ def ntk_kernel(X, Y=None, *, activation="relu", negative_slope=None, kernel="ntk
     accurate to about 1e-10 relative to :math:`\\sqrt{k(x,x) k(y,y)}`. Where
     the first layer's variance ``w_std**2 |x|**2 / d + b_std**2`` is too
     large for the series (above about 3 for tanh, 12 for logistic), the
-    pairs it does not reach are computed by adaptive quadrature for tanh and
-    logistic, as accurate, when they are at most 128; beyond (inputs that
-    are not standardised), and for callables, a warning gives the series'
-    error bound (see the user guide, "Kernels of every activation").
+    pairs it does not reach are computed by adaptive quadrature, as
+    accurate, when they are at most 128 (a callable's in numpy, calling it
+    on batches of nodes); beyond (inputs that are not standardised), a
+    warning gives the series' error bound (see the user guide, "Kernels of
+    every activation").
 
     Parameters
     ----------
@@ -283,8 +285,12 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
         np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
         _serial_or_parallel(G.size * work, _SERIAL_WORK, _engine_act.tile_serial,
                             _engine_act.tile, G, i0, sym, *args_x, *args_y, kind, sl,
-                            nterms, TOL, quad, ct.type(w2), ct.type(b2), tau, out_ntk, out_nngp,
-                            want_ntk, want_nngp, A)
+                            nterms, TOL, max(quad, 0), ct.type(w2), ct.type(b2), tau, out_ntk,
+                            out_nngp, want_ntk, want_nngp, A)
+    if quad == PY_QUAD:
+        from ._quad_callable import callable_pairs
+
+        callable_pairs(rx, ry, sym, w2, b2, out_ntk, out_nngp, want_ntk, want_nngp)
     return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
                    kernel)
 

@@ -13,9 +13,10 @@ Schwarz), which is known per row: ``K`` is the smallest number of terms that
 makes ``t <= TOL E[phi^2]`` for every row (and for ``phi'``); the engine stops
 each pair's sum earlier, where ``|rho|^k sqrt(t_x(k) t_y(k))`` is below TOL.
 Rows whose series does not converge within the last pass's terms are recorded
-(``hard``, ``coarse`` per layer): for tanh and logistic their pairs go to
-quadrature (:mod:`skntk.kernels._quad_act`) when there are at most
-``QUAD_PAIRS``; otherwise, and for callables, a warning gives the bound.
+(``hard``, ``coarse`` per layer): their pairs go to quadrature
+(:mod:`skntk.kernels._quad_act` in the engine for tanh and logistic,
+:mod:`skntk.kernels._quad_callable` after it for callables) when there are
+at most ``QUAD_PAIRS``; otherwise a warning gives the bound.
 
 The coefficients are one matrix product per layer: the activation sampled on a
 trapezoidal grid in ``z`` (spectrally accurate for these analytic, Gaussian-
@@ -36,8 +37,10 @@ TOL = 1e-11
 # (inputs that are not standardised: every row's series may need it)
 QUAD_PAIRS = 128
 # the activations whose unconverged pairs have quadrature, and their code in
-# skntk.kernels._quad_act.expect_pair
+# skntk.kernels._quad_act.expect_pair (numba); callables have PY_QUAD: their
+# pairs are computed after the engine, in skntk.kernels._quad_callable
 QUAD_CODES = {"tanh": 1, "logistic": 2}
+PY_QUAD = -1
 # (terms, grid half-width, step): a cheap grid first, a finer one for the rows
 # whose tail is not yet below TOL. The integrand f(z) phi(z) He_k(z) / sqrt(k!)
 # is at most |f| exp(-z^2 / 4) (Cramer's bound on the Hermite functions), so
@@ -131,6 +134,15 @@ def _zero_parity(a, tot):
     return a
 
 
+def warn_quadrature(label, worst):
+    """The warning of a callable's quadrature cut short by its bounds on the
+    work (:mod:`skntk.kernels._quad_callable`)."""
+    warn(f"The quadrature of the {label} kernel did not reach its tolerance within "
+         f"its bounds on the work (an interval's error estimate is up to {worst:.1e} "
+         "relative): the activation may oscillate or vary on a scale far from 1 at "
+         "these pre-activation variances. Standardise the input or lower w_std.")
+
+
 class SeriesRows:
     """Series coefficients of phi and phi' for the rows of one input, layer
     by layer (:meth:`add_layer` with the rows' variances at that layer)."""
@@ -140,7 +152,7 @@ class SeriesRows:
         self.label = spec.label
         # the engine computes the pairs the series does not reach by
         # quadrature (skntk.kernels._quad_act) for these
-        self.quad = QUAD_CODES.get(spec.name, 0)
+        self.quad = QUAD_CODES.get(spec.name, PY_QUAD if spec.name == "callable" else 0)
         self.depth = depth
         self.h, self.g, self.q, self.tot, self.step = [], [], [], [], []
         # per layer: the rows whose series does not converge, those the grid
@@ -174,12 +186,21 @@ class SeriesRows:
         self.bound.append((math.sqrt(max(worst, 0.0)), float(q.max(initial=0.0))))
         if k > K and self.quad and coarse.sum() <= QUAD_PAIRS:
             k = K
-            from ._quad_act import expect_pair
             # the diagonal of the rows the grid does not resolve (the pairs
             # the series does not reach: see skntk.kernels._act.gram_act)
-            for i in np.flatnonzero(coarse):
-                r = math.sqrt(q[i])
-                ta[i], tb[i] = expect_pair(self.quad, r, r, 0.0, 2.0)
+            rows = np.flatnonzero(coarse)
+            if self.quad == PY_QUAD and len(rows):
+                from ._quad_callable import expect_diag
+
+                ta[rows], tb[rows], worst = expect_diag(self.both, np.sqrt(q[rows]))
+                if worst > 0:
+                    warn_quadrature(self.label, worst)
+            elif len(rows):
+                from ._quad_act import expect_pair
+
+                for i in rows:
+                    r = math.sqrt(q[i])
+                    ta[i], tb[i] = expect_pair(self.quad, r, r, 0.0, 2.0)
         elif k > K:
             self.quad = 0
             self.warn_unconverged(layer)

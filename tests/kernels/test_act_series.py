@@ -2,11 +2,14 @@
 (tests/fixtures/quad_activations.npz, made by make_quad_activations.py with
 nested scipy quad, cross-checked with mpmath)."""
 
+import math
 import warnings
 
 import numpy as np
 import pytest
 from conftest import FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skntk import ntk_kernel, ntk_kernel_diag
 
@@ -89,7 +92,7 @@ def test_inputs_that_are_not_standardised_use_the_series_with_a_warning():
     values every row's series fails to converge, and quadrature for all of
     them would take minutes; the series is used with its bound in a warning."""
     from skntk.kernels import _act
-    from skntk.kernels._series import QUAD_PAIRS
+    from skntk.kernels._series import PY_QUAD, QUAD_PAIRS
 
     rng = np.random.default_rng(1)
     X = rng.integers(0, 17, size=(60, 64)).astype(np.float64)  # digits-like
@@ -107,3 +110,126 @@ def test_inputs_that_are_not_standardised_use_the_series_with_a_warning():
     rows = _act._ActRows(Z, np.dtype(np.float64), 2, 1.0, 0.0, spec)
     assert 0 < rows.series.quad_pairs(rows.series, len(Z)) <= QUAD_PAIRS
     assert _act._quad(spec, rows, rows, True) == 1
+    # and the same for a callable: its pairs by quadrature after the engine
+    import torch
+
+    spec = _act._spec(lambda x: torch.tanh(x), None)
+    with pytest.warns(UserWarning, match="kernel series did not converge"):
+        K = ntk_kernel(X, activation=spec.function, depth=2)
+    assert np.isfinite(K).all()
+    rows = _act._ActRows(Z, np.dtype(np.float64), 2, 1.0, 0.0, spec)
+    assert _act._quad(spec, rows, rows, True) == PY_QUAD
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        K = ntk_kernel(Z, activation=spec.function, depth=2)
+    np.testing.assert_allclose(K, ntk_kernel(Z, activation="tanh", depth=2), rtol=1e-10)
+
+
+# -- callables: the same pairs by quadrature in numpy (skntk/kernels/_quad_callable.py)
+
+def _tanh_with_derivative():
+    import torch
+
+    from skntk.utils.activations import Activation
+
+    return Activation(torch.tanh, lambda x: 1.0 - torch.tanh(x) ** 2, name="my_tanh")
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("act", ["tanh", "logistic"])
+def test_callables_at_large_variance_match_quadrature(quad_large, act, depth):
+    """A callable (tanh with its derivative given; torch.sigmoid derived by
+    autograd) where its series does not converge (variance 24, 100, ~1e6):
+    within 1e-9 of the independent nested scipy quadrature of
+    tests/fixtures/make_quad_large.py, the diagonal included, no warning."""
+    import torch
+
+    f = _tanh_with_derivative() if act == "tanh" else torch.sigmoid
+    X = quad_large["X"]
+    wb, (w, b) = [("w1_b0", (1.0, 0.0)), ("wsqrt2_b0p1", (2 ** 0.5, 0.1))][depth % 2]
+    kw = dict(activation=f, depth=depth, w_std=w, b_std=b, kernel="both")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = ntk_kernel(X, **kw)
+        diag = ntk_kernel_diag(X, **kw)
+        cross = ntk_kernel(X[:3], X, **kw)
+    for k, kind in enumerate(("nngp", "ntk")):
+        ref = quad_large[f"{act}_L{depth}_{wb}_{kind}"]
+        np.testing.assert_allclose(diag[k], np.diag(ref), rtol=1e-9, atol=0)
+        err = _check_block(ours[k], ref, np.diag(ref), np.diag(ref))
+        assert err.max() <= 1e-9, (wb, kind, err.max())
+        err = _check_block(cross[k], ref[:3], np.diag(ref)[:3], np.diag(ref))
+        assert err.max() <= 1e-9, (wb, kind, "cross", err.max())
+
+
+def _sin_kernel(X, depth, w, b):
+    """The sin network's NNGP and NTK in closed form: for (u, v) centred
+    Gaussian, E[sin u sin v] = exp(-(q_u + q_v) / 2) sinh(c) and
+    E[cos u cos v] = exp(-(q_u + q_v) / 2) cosh(c) (from E[exp(i(u +- v))])."""
+    S = w * w * (X @ X.T) / X.shape[1] + b * b
+    T = S.copy()
+    for _ in range(depth):
+        q = np.diag(S)
+        f = np.exp(-0.5 * (q[:, None] + q[None, :]))
+        S, T = (w * w * f * np.sinh(S) + b * b,
+                w * w * f * np.sinh(S) + b * b + w * w * f * np.cosh(S) * T)
+    return S, T
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_sin_at_large_variance_matches_its_closed_form(quad_large, depth):
+    """sin (a callable with its derivative, and plain torch.sin through
+    autograd) on rows of variance 24 and 100, where the Hermite grid does not
+    resolve sin(10 z) and the pairs go to quadrature: within 1e-9 of the
+    closed form, no warning; at variance 1e6 (sin(1000 z), thousands of
+    oscillations) the quadrature stops at its bound on the work with a
+    warning, finite, instead of running for minutes."""
+    import torch
+
+    from skntk.utils.activations import Activation
+
+    X = quad_large["X"][:4]
+    for f in (Activation(torch.sin, torch.cos), torch.sin):
+        for w, b in ((1.0, 0.0), (2 ** 0.5, 0.1)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                ours = ntk_kernel(X, activation=f, depth=depth, w_std=w, b_std=b,
+                                  kernel="both")
+            for k, ref in enumerate(_sin_kernel(X, depth, w, b)):
+                err = _check_block(ours[k], ref, np.diag(ref), np.diag(ref))
+                assert err.max() <= 1e-9, (f, w, b, k, err.max())
+    with pytest.warns(UserWarning, match="quadrature of the sin kernel did not reach"):
+        K = ntk_kernel(quad_large["X"][[2, 4]], activation=Activation(torch.sin, torch.cos))
+    assert np.isfinite(K).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(rx=st.floats(0.0, 40.0), ry=st.floats(0.0, 40.0), c=st.floats(-1.0, 1.0))
+def test_callable_quadrature_of_a_pair_is_the_closed_form_of_sin(rx, ry, c):
+    """skntk/kernels/_quad_callable.py's pair expectations of sin (standard
+    deviations up to 40: up to ~130 oscillations over the Gaussian) equal
+    E[sin u sin v] = exp(-(rx^2 + ry^2) / 2) sinh(c rx ry) and E[cos u cos v]
+    = exp(-(rx^2 + ry^2) / 2) cosh(c rx ry), within 1e-10 of their scale
+    sqrt(E[sin^2 u] E[sin^2 v]) (resp. cos), for any correlation c."""
+    from skntk.kernels._quad_callable import expect_pairs
+
+    def both(x):
+        return np.sin(x), np.cos(x)
+
+    e, ed, worst = expect_pairs(both, np.array([rx]), np.array([ry]),
+                                np.array([1.0 - c]), np.array([1.0 + c]))
+    # exp(-(rx^2 + ry^2) / 2) (sinh, cosh)(c rx ry), without overflow
+    g, cov = -0.5 * (rx * rx + ry * ry), c * rx * ry
+    if abs(cov) < 300:
+        ref = math.exp(g) * math.sinh(cov), math.exp(g) * math.cosh(cov)
+    else:  # exp(g - |cov|) is below rounding
+        ref = math.copysign(0.5 * math.exp(g + abs(cov)), cov), 0.5 * math.exp(g + abs(cov))
+    # sqrt(E[sin^2]) = sqrt(-expm1(-2 r^2) / 2) (~ r for tiny r, whose square
+    # underflows)
+    sin_rms = [math.sqrt(-0.5 * math.expm1(-2.0 * r * r)) if r > 1e-100 else r
+               for r in (rx, ry)]
+    cos2 = [0.5 * (1.0 + math.exp(-2.0 * r * r)) for r in (rx, ry)]
+    assert worst == 0.0
+    scale = sin_rms[0] * sin_rms[1]
+    assert abs(e[0] - ref[0]) <= 1e-10 * scale + 1e-300
+    assert abs(ed[0] - ref[1]) <= 1e-10 * math.sqrt(cos2[0] * cos2[1])
