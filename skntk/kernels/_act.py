@@ -123,6 +123,12 @@ class _ActRows:
                 ntk = rho[layer + 1] ** 2 + w2 * ed * ntk
         self.rho, self.v, self.u = rho, v, u
         self.diag = (rho[-1] ** 2, ntk)
+        if spec.name == "callable" and any(np.isnan(k).any() for k in self.diag):
+            raise ValueError(
+                f"activation returned NaN on the pre-activations of some rows of {name} "
+                f"(first-layer variance up to {float(np.max(rho[0] ** 2)):.3g}; it was "
+                "checked finite on [-10, 10] only): it must be finite on the whole "
+                "real line. Rescale the input or fix the activation.")
         if not all(np.all(k <= np.finfo(dtype).max) for k in self.diag):
             raise ValueError(
                 f"The kernel values of some rows of {name} overflow {dtype}; rescale "

@@ -146,3 +146,19 @@ def test_bad_activation_names_the_parameter(kwargs, match):
         ntk_kernel(X, **kwargs)
     with pytest.raises(ValueError, match=match):
         ntk_kernel_diag(X, **kwargs)
+
+
+def test_a_callable_that_is_nan_beyond_the_checked_range_names_the_activation():
+    """The callable is probed on [-10, 10] only; NaN at larger pre-activations
+    (a row of variance ~1e3) is a ValueError naming ``activation`` and the
+    variance, not NaN kernel values or an overflow message."""
+    def f(x):
+        return torch.where(x.abs() > 50, torch.full_like(x, float("nan")), torch.tanh(x))
+
+    X = np.random.default_rng(0).standard_normal((5, 4))
+    X[0] *= 100.0
+    for call in (ntk_kernel, ntk_kernel_diag):
+        with pytest.raises(ValueError, match="activation returned NaN.*variance up to"):
+            call(X, activation=f, depth=2)
+    X[0] /= 100.0  # within the range where it is finite: fine
+    assert np.isfinite(ntk_kernel(X, activation=f, depth=2)).all()
