@@ -76,7 +76,7 @@ class _NumpyOps:
     @staticmethod
     def outer_(out3, a, b):
         if out3.size < _TORCH_OUTER_MIN or not _torch_outer_(out3, a, b):
-            np.einsum("ij,ik->ijk", a, b, out=out3)
+            np.einsum("ik,ij->ijk", b, a, out=out3)  # 10% faster than a, b
 
     @staticmethod
     def mul_(out, a, b):
