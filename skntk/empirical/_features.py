@@ -443,7 +443,7 @@ class EmpiricalNTKFeatures(VersionedStateMixin, _TrainingMixin, TransformerMixin
         X = validate_fitted(self, X, _FLOATS)
         n, p = X.shape[0], self.n_features_out_
         if out is None:
-            check_transform_memory(n, X.itemsize, X.dtype.name, {
+            check_transform_memory(n, X.dtype, lambda: {
                 name: getattr(self, name + "_").size for name in self.layer_slices_}, p)
             out = np.empty((n, p), dtype=X.dtype)
         else:

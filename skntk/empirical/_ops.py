@@ -174,11 +174,13 @@ def _bounded(*factors):
     f0 = factors[0]
     if isinstance(f0, np.ndarray):
         fmax = _FMAX[f0.itemsize]
-        if all(f.size <= _DOT_MAX and f.flags.c_contiguous for f in factors):
-            bound = 1.0
-            for f in factors:
-                # a sum of squares is >= fl(max f^2) in any order of summation
-                bound *= math.sqrt(float(np.vdot(f, f))) * (1 + 1e-6)
+        bound = 1.0
+        for f in factors:
+            if f.size > _DOT_MAX or not f.flags.c_contiguous:
+                break
+            # a sum of squares is >= fl(max f^2) in any order of summation
+            bound *= math.sqrt(float(np.vdot(f, f))) * (1 + 1e-6)
+        else:
             if bound < fmax:  # False for inf and NaN
                 return True
     else:  # torch's torch.float32 / torch.float64
