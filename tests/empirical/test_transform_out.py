@@ -109,12 +109,13 @@ def test_validation_shortcut_equals_scikit_learns_checks(dtype):
 
 
 def test_narrow_output_in_cache_sized_batches(monkeypatch):
-    """Narrow outputs are written in batches of about 2 MiB (here 205 rows of
-    1275 float64 features): the autograd Jacobian, the rows of a one-batch
-    transform, and no read-back."""
-    X = np.random.default_rng(3).standard_normal((600, 25))
+    """Narrow outputs over 8 MiB are written in batches of about 2 MiB (here
+    205 rows of 1275 float64 features): the autograd Jacobian, the rows of a
+    one-batch transform, and no read-back."""
+    X = np.random.default_rng(3).standard_normal((1000, 25))
     est = EmpiricalNTKFeatures((25, 25), random_state=0).fit(X)
-    assert _features._BATCH_BYTES // (est.n_features_out_ * 8) < 600
+    assert 1000 * est.n_features_out_ * 8 > _features._ONE_BATCH_BYTES
+    assert _features._BATCH_BYTES // (est.n_features_out_ * 8) < 1000
     Phi = est.transform(X)
     np.testing.assert_allclose(Phi, _jacobian(est, X), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(Phi[:50], est.transform(X[:50]), rtol=1e-14,
@@ -125,7 +126,7 @@ def test_narrow_output_in_cache_sized_batches(monkeypatch):
 
     monkeypatch.setattr(_features, "check_finite_output", scanned)
     est.transform(X)
-    est.transform(X, out=np.empty((600, est.n_features_out_), dtype=np.float32))
+    est.transform(X, out=np.empty((1000, est.n_features_out_), dtype=np.float32))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
