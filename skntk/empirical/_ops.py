@@ -68,15 +68,15 @@ class _NumpyOps:
 
     @staticmethod
     def as_3d(block, m, k):
-        """(b, m*k) column block of a row-major array -> (b, m, k) view."""
-        s0, s1 = block.strides
-        return np.lib.stride_tricks.as_strided(
-            block, shape=(block.shape[0], m, k), strides=(s0, k * s1, s1))
+        """(b, m*k) column block of a row-major array -> (b, m, k) view (the
+        last axis split in two is always a view; reshape costs 1 us against
+        20 us for ``as_strided``)."""
+        return block.reshape(block.shape[0], m, k)
 
     @staticmethod
     def outer_(out3, a, b):
         if out3.size < _TORCH_OUTER_MIN or not _torch_outer_(out3, a, b):
-            np.einsum("ij,ik->ijk", a, b, out=out3)
+            np.einsum("ik,ij->ijk", b, a, out=out3)  # 10% faster than a, b
 
     @staticmethod
     def mul_(out, a, b):
@@ -152,20 +152,46 @@ def _backward(dphi, P):
     return D1, D2
 
 
+_DOT_MAX = 8192
+_FMAX = {4: float(np.finfo(np.float32).max), 8: float(np.finfo(np.float64).max)}
+
+
+def _largest(f):
+    """``max |f|`` (NaN if ``f`` has a NaN), without a temporary ``|f|``."""
+    return max(float(f.max()), -float(f.min())) if f.shape[0] * f.shape[1] else 0.0
+
+
 def _bounded(*factors):
     """True when every entry of the product of ``factors`` (elementwise or
     outer) is provably finite: each factor finite and the product of their
-    largest magnitudes below the dtype's largest value."""
+    largest magnitudes below the dtype's largest value.
+
+    For small C-contiguous numpy factors the root of the sum of squares (one
+    BLAS dot, 3 us against 8-10 us for max and min, kept below OpenBLAS's
+    threading threshold of 10000 entries: a second thread stalls on a busy
+    machine) bounds ``max |f|`` first; only when that bound is not finite or
+    too large are the exact maxima taken, so the answer is the exact test's."""
+    f0 = factors[0]
+    if isinstance(f0, np.ndarray):
+        fmax = _FMAX[f0.itemsize]
+        bound = 1.0
+        for f in factors:
+            if f.size > _DOT_MAX or not f.flags.c_contiguous:
+                break
+            # a sum of squares is >= fl(max f^2) in any order of summation
+            bound *= math.sqrt(float(np.vdot(f, f))) * (1 + 1e-6)
+        else:
+            if bound < fmax:  # False for inf and NaN
+                return True
+    else:  # torch's torch.float32 / torch.float64
+        fmax = _FMAX[4 if str(f0.dtype).endswith("float32") else 8]
     bound = 1.0
     for f in factors:
-        # max and -min: no temporary |f| (a NaN gives NaN, not finite)
-        m = max(float(f.max()), -float(f.min())) if f.shape[0] * f.shape[1] else 0.0
+        m = _largest(f)
         if not math.isfinite(m):
             return False
         bound *= m
-    # numpy's float32 / float64 or torch's torch.float32 / torch.float64
-    single = str(factors[0].dtype).endswith("float32")
-    return bound < float(np.finfo(np.float32 if single else np.float64).max)
+    return bound < fmax
 
 
 def _fill(Xb, out, P, slices, ops):

@@ -106,3 +106,52 @@ def test_validation_shortcut_equals_scikit_learns_checks(dtype):
             est.transform(Xb)
     with pytest.raises(ValueError, match="features"):
         est.transform(X[:, :3])
+
+
+def test_narrow_output_in_cache_sized_batches(monkeypatch):
+    """Narrow outputs over 8 MiB are written in batches of about 2 MiB (here
+    205 rows of 1275 float64 features): the autograd Jacobian, the rows of a
+    one-batch transform, and no read-back."""
+    X = np.random.default_rng(3).standard_normal((1000, 25))
+    est = EmpiricalNTKFeatures((25, 25), random_state=0).fit(X)
+    assert 1000 * est.n_features_out_ * 8 > _features._ONE_BATCH_BYTES
+    assert _features._BATCH_BYTES // (est.n_features_out_ * 8) < 1000
+    Phi = est.transform(X)
+    np.testing.assert_allclose(Phi, _jacobian(est, X), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(Phi[:50], est.transform(X[:50]), rtol=1e-14,
+                               atol=1e-16)
+
+    def scanned(*args, **kwargs):
+        raise AssertionError("the output was scanned")
+
+    monkeypatch.setattr(_features, "check_finite_output", scanned)
+    est.transform(X)
+    est.transform(X, out=np.empty((1000, est.n_features_out_), dtype=np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bounded_agrees_with_the_exact_bound(dtype):
+    """_bounded's sum-of-squares shortcut answers as the exact max |a| max |b|
+    test: at the edge of overflow, with NaN or inf, large and small factors."""
+    from skntk.empirical._ops import _bounded
+
+    fmax = float(np.finfo(dtype).max)
+    rng = np.random.default_rng(0)
+    half = np.sqrt(fmax)
+    cases = []
+    for shape in [(50, 25), (500, 25)]:  # below and above the dot's size limit
+        a = rng.standard_normal(shape).astype(dtype)
+        cases += [(a,), (a, a), (a * 0, a), (a.T, a)]
+        for scale in (half / 4, half / 8, half, 2 * half):
+            b = a / np.abs(a).max() * dtype(scale)
+            cases += [(b, b), (b,), (b, a)]
+        for bad in (np.nan, np.inf):
+            c = a.copy()
+            c[1, 1] = bad
+            cases += [(c,), (a, c)]
+    for factors in cases:
+        exact = 1.0
+        for f in factors:
+            exact *= float(np.max(np.abs(f)))
+        expected = np.isfinite(exact) and exact < fmax
+        assert _bounded(*factors) == expected
