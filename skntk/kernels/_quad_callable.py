@@ -147,7 +147,7 @@ def _inner(both, a, sigma, floor, budget):
     """G(a, sigma) = (E[f(a + sigma Z)], E[f'(a + sigma Z)]) for arrays a and
     sigma > 0 of the same length, to the absolute accuracy ``floor`` (2,
     len(a)) at least: shape (2, len(a))."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lo, hi, owner = _start(-a / sigma, 1.0 / sigma)
 
     def values(x, own):
@@ -177,7 +177,7 @@ def expect_pairs(both, rx, ry, om, op, budget=None):
     # for the pair (rounding noise below them need not be resolved)
     sx = np.sqrt(np.stack(expect_diag(both, rx, budget)[:2]))
     sy = np.sqrt(np.stack(expect_diag(both, ry, budget)[:2]))
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         lo, hi, owner = _start(np.zeros_like(rx), 1.0 / rx)
 
     def values(x, own):
@@ -205,7 +205,7 @@ def expect_diag(both, r, budget=None):
     ``r``, as :func:`expect_pairs` at correlation 1."""
     budget = _Budget(len(r)) if budget is None else budget
     r = np.asarray(r, dtype=np.float64)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         lo, hi, owner = _start(np.zeros_like(r), 1.0 / r)
 
     def values(x, own):

@@ -254,3 +254,34 @@ def test_a_polynomial_callable_at_large_variance_matches_its_closed_form():
     for ours, ref in ((nngp, ref_nngp), (ntk, ref_ntk)):
         d = np.diag(ref)
         assert (np.abs(ours - ref) / np.sqrt(np.outer(d, d))).max() <= 1e-12
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_kinked_callables_match_the_arc_cosine_closed_forms(depth):
+    """relu and leaky relu as callables (torch.clamp, F.leaky_relu; autograd
+    derivatives, steps): their Hermite series never converges (phi' jumps)
+    and its trapezoid sums are off by ~1e-2, so on a few rows every pair and
+    the diagonal go to quadrature. Rows of first-layer variance ~1e3 (a
+    nearly parallel and an antiparallel pair among them) and an ordinary
+    row: within 1e-9 of skntk's closed-form arc-cosine kernels (checked
+    against neural-tangents in test_act_reference.py), no warning."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 4))
+    X[0] *= 100.0
+    X[1] = 1.001 * X[0] + 0.01
+    X[2] = -X[0]
+    for f, name, slope in ((lambda x: torch.clamp(x, min=0.0), "relu", None),
+                           (lambda x: torch.nn.functional.leaky_relu(x, 0.1),
+                            "leaky_relu", 0.1)):
+        kw = dict(depth=depth, w_std=2 ** 0.5, b_std=0.1, kernel="both")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours = ntk_kernel(X, activation=f, **kw)
+            diag = ntk_kernel_diag(X, activation=f, **kw)
+        ref = ntk_kernel(X, activation=name, negative_slope=slope, **kw)
+        for k in range(2):
+            d = np.diag(ref[k])
+            np.testing.assert_allclose(diag[k], d, rtol=1e-9)
+            assert _check_block(ours[k], ref[k], d, d).max() <= 1e-9, (name, k)
