@@ -134,6 +134,14 @@ def _zero_parity(a, tot):
     return a
 
 
+# a callable whose series does not converge at ordinary variances (<= 4:
+# tanh's converges up to ~3, logistic's ~12) has a kink
+_KINK = (" (An activation with a kink, whose derivative jumps, has a series that "
+         "converges at no variance: use the named activation where there is one, "
+         "e.g. 'relu', 'leaky_relu' or 'abs'; its pairs are computed by quadrature "
+         f"on inputs of at most {QUAD_PAIRS} such pairs.)")
+
+
 def warn_quadrature(label, worst):
     """The warning of a callable's quadrature cut short by its bounds on the
     work (:mod:`skntk.kernels._quad_callable`)."""
@@ -152,11 +160,14 @@ class SeriesRows:
         self.label = spec.label
         # the engine computes the pairs the series does not reach by
         # quadrature (skntk.kernels._quad_act) for these
-        self.quad = QUAD_CODES.get(spec.name, PY_QUAD if spec.name == "callable" else 0)
+        self.callable = spec.name == "callable"
+        self.quad = QUAD_CODES.get(spec.name, PY_QUAD if self.callable else 0)
         self.depth = depth
         self.h, self.g, self.q, self.tot, self.step = [], [], [], [], []
         # per layer: the rows whose series does not converge, those the grid
-        # does not resolve, and (the series' error bound, the largest variance)
+        # does not resolve, and (the series' error bound, the largest
+        # variance, the smallest variance of a row whose series does not
+        # converge)
         self.hard, self.coarse, self.bound = [], [], []
         self.nterms = np.zeros(depth, dtype=np.int64)
 
@@ -183,7 +194,8 @@ class SeriesRows:
                              initial=0.0)) if k > K else 0.0
         self.hard.append(hard)
         self.coarse.append(coarse)
-        self.bound.append((math.sqrt(max(worst, 0.0)), float(q.max(initial=0.0))))
+        self.bound.append((math.sqrt(max(worst, 0.0)), float(q.max(initial=0.0)),
+                           float(q[hard].min(initial=np.inf))))
         if k > K and self.quad and coarse.sum() <= QUAD_PAIRS:
             k = K
             # the diagonal of the rows the grid does not resolve (the pairs
@@ -228,7 +240,8 @@ class SeriesRows:
                      f"in {K} terms at layer {l + 1} (pre-activation variance up "
                      f"to {self.bound[l][1]:.3g}): kernel entries may be off by up "
                      f"to {self.bound[l][0]:.1e} relative. Standardise the input or "
-                     "lower w_std.")
+                     "lower w_std." + (_KINK if self.callable and self.bound[l][2] <= 4.0
+                                       else ""))
 
     def quad_pairs(self, other, n_other):
         """The number of pairs with ``other``'s rows (``n_other`` of them)

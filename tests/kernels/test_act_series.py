@@ -285,3 +285,23 @@ def test_kinked_callables_match_the_arc_cosine_closed_forms(depth):
             d = np.diag(ref[k])
             np.testing.assert_allclose(diag[k], d, rtol=1e-9)
             assert _check_block(ours[k], ref[k], d, d).max() <= 1e-9, (name, k)
+
+
+def test_the_series_warning_suggests_the_named_activation_for_a_kink_only():
+    """On more rows than quadrature takes, a kinked callable's series warns
+    (its bound covering the error) and points at the named activation; a
+    smooth callable on unstandardised rows gets the usual advice only."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 4))
+    with pytest.warns(UserWarning, match="with a kink") as record:
+        K = ntk_kernel(X, activation=lambda x: torch.clamp(x, min=0.0), depth=2)
+    ref = ntk_kernel(X, activation="relu", depth=2)
+    bound = float(str(record[0].message).split("off by up to ")[1].split(" ")[0])
+    d = np.diag(ref)
+    assert (np.abs(K - ref) / np.sqrt(np.outer(d, d))).max() <= bound
+    X = rng.integers(0, 17, size=(60, 64)).astype(np.float64)  # raw digits-like
+    with pytest.warns(UserWarning, match="Standardise the input") as record:
+        ntk_kernel(X, activation=lambda x: torch.tanh(x), depth=2)
+    assert not any("kink" in str(w.message) for w in record)
