@@ -53,9 +53,12 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     X = (rng.standard_normal((args.n, args.d)) * 0.7).astype(np.float32)
     kw = dict(depth=3, w_std=2 ** 0.5, b_std=0.1)
-    small = X[:64]
-    for act in CLOSED + SERIES + ("relu",):  # compile outside the timings
-        skntk.ntk_kernel(small, activation=act, **kw)
+    # compile outside the timings: 64 rows run the engine's serial entry, 256
+    # its parallel one (the first timed activation paid for compiling that,
+    # 121x the GEMM in one run of run.py)
+    for act in CLOSED + SERIES + ("relu",):
+        for rows in (64, 256):
+            skntk.ntk_kernel(X[:rows], activation=act, **kw)
     print(f"n={args.n} d={args.d} float32 depth=3: time / (X @ X.T)")
     for act in ("relu",) + CLOSED + SERIES:
         gemm, ours = _best_pair(lambda: X @ X.T,
