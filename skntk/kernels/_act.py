@@ -14,7 +14,7 @@ import numpy as np
 
 from ..utils.activations import check_activation, check_elementwise
 from ..utils.chunks import chunk_rows
-from ._series import PY_QUAD, QUAD_PAIRS, TOL
+from ._series import PY_QUAD, QUAD_CODES, QUAD_PAIRS, TOL
 from ._relu import (
     _MIN_TILE_BYTES,
     _SERIAL_WORK,
@@ -39,15 +39,16 @@ _SMOOTH = {"erf": 1, "gelu": 2}
 
 def _quad(spec, rx, ry, sym):
     """The activation's quadrature code for the pairs the series does not
-    reach (``_series.QUAD_CODES``, or :data:`PY_QUAD` for a callable), or 0: none
+    reach (:data:`QUAD_CODES`, or :data:`PY_QUAD` for a callable), or 0: none
     needed, none for this activation (a warning then came with the rows), or
     too many pairs (a warning now)."""
     sx, sy = rx.series, ry.series
     pairs = sx.quad_pairs(sy, len(ry.Xs))
-    if not sx.quad or pairs == 0:
+    code = QUAD_CODES.get(spec.name, PY_QUAD if spec.name == "callable" else 0)
+    if not code or pairs == 0:
         return 0
     if sx.quad and sy.quad and pairs <= QUAD_PAIRS:
-        return sx.quad
+        return code
     for rows in (sx,) if sym else (sx, sy):
         if rows.quad:  # (the others warned when they were built)
             rows.warn_unconverged()

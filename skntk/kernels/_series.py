@@ -134,9 +134,9 @@ def _zero_parity(a, tot):
     return a
 
 
-# a callable whose series does not converge at ordinary variances (<= 4:
-# tanh's converges up to ~3, logistic's ~12) has a kink
-_KINK = (" (An activation with a kink, whose derivative jumps, has a series that "
+# a callable whose series does not converge at ordinary variances (<= 2;
+# tanh's converges up to ~3, logistic's ~12) may have a kink
+_KINK = (" (If the activation has a kink, so that its derivative jumps, its series "
          "converges at no variance: use the named activation where there is one, "
          "e.g. 'relu', 'leaky_relu' or 'abs'; its pairs are computed by quadrature "
          f"on inputs of at most {QUAD_PAIRS} such pairs.)")
@@ -240,7 +240,7 @@ class SeriesRows:
                      f"in {K} terms at layer {l + 1} (pre-activation variance up "
                      f"to {self.bound[l][1]:.3g}): kernel entries may be off by up "
                      f"to {self.bound[l][0]:.1e} relative. Standardise the input or "
-                     "lower w_std." + (_KINK if self.callable and self.bound[l][2] <= 4.0
+                     "lower w_std." + (_KINK if self.callable and self.bound[l][2] <= 2.0
                                        else ""))
 
     def quad_pairs(self, other, n_other):

@@ -295,7 +295,7 @@ def test_the_series_warning_suggests_the_named_activation_for_a_kink_only():
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 4))
-    with pytest.warns(UserWarning, match="with a kink") as record:
+    with pytest.warns(UserWarning, match="has a kink") as record:
         K = ntk_kernel(X, activation=lambda x: torch.clamp(x, min=0.0), depth=2)
     ref = ntk_kernel(X, activation="relu", depth=2)
     bound = float(str(record[0].message).split("off by up to ")[1].split(" ")[0])
