@@ -136,11 +136,18 @@ def _angle(om, op, C):
     return theta, pt, s, c
 
 
-# Not inlined by numba (inline="always" copies and re-types the body at every
-# call site, about 0.3 s of compilation per copy and precision): compiled once
-# per precision and inlined by LLVM, which also drops the next layer's angle
-# where a caller discards it (tile_rows' last layer); same machine code.
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
+def _values(om, op, T, ri, rj, w2, b2, C):
+    """S_{l+1}, T_{l+1} of one pair (and theta, sin, cos of layer l): the last
+    layer needs only these, not the next layer's angle."""
+    theta, pt, s, c = _angle(om, op, C)
+    P = ri * rj
+    S = w2 * P * (s + pt * c) * C.inv2pi + b2
+    T = S + w2 * T * pt * C.inv2pi
+    return S, T, theta, s, c
+
+
+@njit(inline="always", **_JIT)
 def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     """One ReLU layer followed by a Dense layer, for one pair of inputs.
 
@@ -149,9 +156,7 @@ def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     layer. Returns S_{l+1}, T_{l+1} and (om, op) at layer l + 1. Every
     argument has the precision of the constants ``C``.
     """
-    theta, pt, s, c = _angle(om, op, C)
-    S = w2 * (ri * rj) * (s + pt * c) * C.inv2pi + b2
-    T = S + w2 * T * pt * C.inv2pi
+    S, T, theta, s, c = _values(om, op, T, ri, rj, w2, b2, C)
     # cos at the next layer is vi vj J / pi + ui uj with J = sin + (pi - theta) cos,
     # so 1 - cos = |(vi, ui) - (vj, uj)|^2 / 2 + vi vj (pi - J) / pi: a sum of
     # non-negative terms, with pi - J = pi (1 - cos) - (sin - theta cos).
@@ -257,11 +262,9 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
                     om[j], op[j], T[j], ri, ry[layer, j], vi, vy[layer + 1, j],
                     ui, uy[layer + 1, j], w2, b2, C)
         ri = rx[depth - 1, i]
-        vi = vx[depth, i]
-        ui = ux[depth, i]
-        for j in range(m):  # the last layer: its next angle is dead code to LLVM
-            S[j], T[j], _, _ = _step(om[j], op[j], T[j], ri, ry[depth - 1, j], vi,
-                                     vy[depth, j], ui, uy[depth, j], w2, b2, C)
+        for j in range(m):  # the last layer: no next angle to propagate
+            S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ry[depth - 1, j],
+                                          w2, b2, C)
         # Pairs within tau of parallel or antiparallel: NaN, for refine_rows
         # (G is intact: this row of the output is written only below).
         near[r] = nr
