@@ -15,6 +15,7 @@ import numpy as np
 from ..utils.activations import check_activation, check_elementwise
 from ..utils.chunks import chunk_rows
 from ._series import PY_QUAD, QUAD_CODES, QUAD_PAIRS, TOL
+from ._threads import parallel_rows
 from ._relu import (
     _MIN_TILE_BYTES,
     _SERIAL_WORK,
@@ -26,7 +27,6 @@ from ._relu import (
     _finish,
     _relu_kernel,
     _Rows,
-    _serial_or_parallel,
     relu_kernel_diag,
 )
 
@@ -288,12 +288,13 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
-        G = target[i0:i1, :cols]
-        np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
-        _serial_or_parallel(G.size * work, _SERIAL_WORK, _engine_act.tile_serial,
-                            _engine_act.tile, G, i0, sym, *args_x, *args_y, kind, sl,
-                            nterms, TOL, max(quad, 0), ct.type(w2), ct.type(b2), tau, out_ntk,
-                            out_nngp, want_ntk, want_nngp, A)
+        np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=target[i0:i1, :cols])
+        G = target[i0:i1]  # full rows: C contiguous, one compiled specialisation
+        args = (*args_x, *args_y, kind, sl, nterms, TOL, max(quad, 0), ct.type(w2),
+                ct.type(b2), tau, out_ntk, out_nngp, want_ntk, want_nngp, A)
+        parallel_rows(lambda lo, hi: _engine_act.tile_rows(G, i0, sym, lo, hi, *args),
+                      i1 - i0, (i1 - i0) * cols * work, _SERIAL_WORK,
+                      offset=i0 if sym else None)
     if quad == PY_QUAD:
         from ._quad_callable import callable_pairs
 

@@ -14,9 +14,9 @@ neural-tangents' ``arctan2(sqrt(q11 q22 - q12**2), q12)``) loses half the digits
 Between layers ``om`` is propagated in closed form as a sum of non-negative
 terms (see :func:`_step`), so no cancellation happens anywhere. At the first
 layer ``om`` comes from a GEMM; where the cosine is within ``tau`` of +-1 it is
-recomputed from explicit differences of the (augmented, unit) input rows, by
-:func:`refine_rows`, a separate function compiled only when an input has
-such pairs (it is a third of the tile's compilation).
+recomputed from explicit differences of the (augmented, unit) input rows
+(summed in float64, then rounded to the recursion's precision) before the
+layers run: a pass over the row that is skipped when the row has no such pair.
 
 The arctangent is Cephes' rational approximation in float64 (1 ulp on [0, 1])
 and Cephes' atanf polynomial in float32, written with selects only and one
@@ -29,23 +29,21 @@ fuse multiply-adds (``fastmath={"contract"}``: one rounding instead of two).
 
 import math
 import os
-import threading
 from collections import namedtuple
 
 import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import overload
 
-# numba's default OpenMP layer leaves its threads spinning after each parallel
-# loop, and they fight OpenBLAS's threads (which run the GEMM between our
-# tiles) for the cores: on 2 cores a 100 x 100 Gram took 30-50 ms instead of
-# 1 ms. The built-in workqueue layer does not spin. It is not thread-safe, so
-# every parallel call below goes through LOCK (each call uses all cores
-# anyway). A user's NUMBA_THREADING_LAYER is respected.
+# No function here is compiled with parallel=True: large tiles run the serial
+# functions on ranges of rows on Python threads (``_threads.py``), whose count
+# is numba's (numba.get_num_threads, which starts numba's threading layer).
+# Its default OpenMP layer would be loaded for nothing but that count: the
+# built-in workqueue layer is enough. A user's NUMBA_THREADING_LAYER is
+# respected.
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
-LOCK = threading.Lock()
 
 PI = math.pi
 INV2PI = 1.0 / (2.0 * math.pi)
@@ -184,10 +182,13 @@ def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
     return 0.5 * sm, 0.5 * sp
 
 
-@njit(parallel=True, **_JIT)
-def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-         out_ntk, out_nngp, want_ntk, want_nngp, mirror, C, near):
-    """Turn a tile of Gram products into NTK / NNGP values, in place in out.
+# The one compiled function of the tiles, serial: large tiles run it on
+# ranges of rows in parallel (``_threads.parallel_rows``).
+@njit(**_JIT)
+def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
+              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+    """Turn rows ``r_lo <= r < r_hi`` of a tile of Gram products into NTK /
+    NNGP values, in place in the outputs.
 
     G[r, j] = <Xs[i0 + r], Ys[j]>. The cosine of the augmented first-layer
     inputs is ax[i] ay[j] G + bx[i] by[j]; rx[l, i] = sqrt(S_{l+1}(x_i, x_i))
@@ -197,45 +198,17 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau
     written to (j, i0 + r) while it is in cache: a position of G that no
     row reads (or of an earlier tile's rows, outside their G). The
     recursion runs in the precision of ``C`` (and of the per-row arrays,
-    ``w2``, ``b2`` and ``tau``). Pairs whose cosine is within ``tau`` of +-1
-    are written as NaN, and ``near[r]`` counts them in row r: the caller
-    recomputes them with :func:`refine_rows` (explicit differences, summed in
-    float64; compiled only when some input needs it). The work of each row is
-    :func:`tile_rows`'.
+    ``w2``, ``b2`` and ``tau``). Pairs whose GEMM cosine is within ``tau``
+    of +-1 start from explicit differences of their rows instead
+    (:func:`_explicit_om_op`). Threads may run disjoint row ranges of one
+    tile at once.
     """
-    nrows = G.shape[0]
-    if not sym:
-        for r in prange(nrows):
-            tile_rows(G, i0, sym, r, r + 1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy,
-                      uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror,
-                      C, near)
-        return
-    # triangle rows grow in length: pair the k-th shortest with the k-th
-    # longest so that every parallel iteration does the same work
-    for k in prange((nrows + 1) // 2):
-        tile_rows(G, i0, sym, k, k + 1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy,
-                  uy, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C,
-                  near)
-        if nrows - 1 - k != k:
-            tile_rows(G, i0, sym, nrows - 1 - k, nrows - k, Xs, ax, bx, rx, vx, ux,
-                      Ys, ay, by, ry, vy, uy, w2, b2, tau, out_ntk, out_nngp,
-                      want_ntk, want_nngp, mirror, C, near)
-
-
-# The serial entry point and the body of each parallel iteration: one compiled
-# function, so that a first (small, serial) call compiles the recursion once
-# and no wrapper around it (a wrapper's module re-optimises the linked body).
-@njit(**_JIT)
-def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C, near):
-    """Rows ``r_lo <= r < r_hi`` of :func:`tile`, on the calling thread (for
-    small tiles, where waking the thread pool costs more than the work)."""
     work = np.empty((4, G.shape[1]), ry.dtype)
     for r in range(r_lo, r_hi):
         depth = rx.shape[0] - 1
         i = i0 + r
         # the diagonal (angle 0) is the caller's, in closed form: left out here, it
-        # would send every row of a symmetric tile through the refinement pass
+        # would send every row of a symmetric tile through the explicit pass
         m = i if sym else G.shape[1]
         om = work[0, :m]
         op = work[1, :m]
@@ -245,7 +218,7 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
         bxi = bx[i]
         r0 = rx[0, i]
         lim = C.one - tau
-        nr = 0  # pairs to refine: usually none, and their pass is skipped
+        nr = 0  # pairs near +-1: usually none, and their pass is skipped
         for j in range(m):
             raw = axi * ay[j] * G[r, j] + bxi * by[j]
             nr += abs(raw) > lim
@@ -253,6 +226,12 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
             om[j] = C.one - c
             op[j] = C.one + c
             T[j] = r0 * ry[0, j] * c
+        # Pairs within tau of parallel or antiparallel: om, op from explicit
+        # differences (in float64, rounded to the recursion's precision)
+        for j in range(m if nr else 0):
+            if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
+                om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
+                T[j] = r0 * ry[0, j] * (op[j] - C.one if om[j] > C.one else C.one - om[j])
         for layer in range(depth - 1):
             ri = rx[layer, i]
             vi = vx[layer + 1, i]
@@ -265,13 +244,6 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
         for j in range(m):  # the last layer: no next angle to propagate
             S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ry[depth - 1, j],
                                           w2, b2, C)
-        # Pairs within tau of parallel or antiparallel: NaN, for refine_rows
-        # (G is intact: this row of the output is written only below).
-        near[r] = nr
-        for j in range(m if nr else 0):
-            if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
-                S[j] = np.nan
-                T[j] = np.nan
         if want_ntk:
             for j in range(m):
                 out_ntk[i, j] = T[j]
@@ -284,80 +256,16 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
                 out_nngp[j, i] = S[j]
 
 
+MIRROR_BLOCK = 64
+
+
 @njit(**_JIT)
-def refine_rows(rows, i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-                w2, b2, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
-    """Recompute the pairs that :func:`tile_rows` left as NaN in ``rows`` (of
-    the tile starting at row ``i0``) from explicit differences of the
-    augmented unit rows, the layers in the precision of ``C``, and write
-    them (and their mirror images with ``mirror``)."""
-    depth = rx.shape[0] - 1
-    target = out_ntk if want_ntk else out_nngp
-    buf = np.empty(2, ry.dtype)  # om, op rounded to the recursion's precision
-    for r in rows:
-        i = i0 + r
-        for j in range(i if sym else ncols):
-            if not np.isnan(target[i, j]):
-                continue
-            buf[0], buf[1] = _explicit_om_op(Xs, i, ax[i], bx[i], Ys, j, ay[j], by[j])
-            o = buf[0]
-            p = buf[1]
-            t = rx[0, i] * ry[0, j] * (p - C.one if o > C.one else C.one - o)
-            s = t
-            for layer in range(depth):
-                s, t, o, p = _step(o, p, t, rx[layer, i], ry[layer, j],
-                                   vx[layer + 1, i], vy[layer + 1, j],
-                                   ux[layer + 1, i], uy[layer + 1, j], w2, b2, C)
-            if want_ntk:
-                out_ntk[i, j] = t
-                if mirror:
-                    out_ntk[j, i] = t
-            if want_nngp:
-                out_nngp[i, j] = s
-                if mirror:
-                    out_nngp[j, i] = s
-
-
-@njit(parallel=True, **_JIT)
-def refine(rows, i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2,
-           out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
-    """:func:`refine_rows` with the rows spread over the thread pool: inputs
-    with many duplicated or parallel rows (each pair costs O(d)). ``rows``
-    ascending: with ``sym`` the k-th shortest row is paired with the k-th
-    longest, as in :func:`tile`."""
-    nr = len(rows)
-    for k in prange((nr + 1) // 2):
-        refine_rows(rows[k:k + 1], i0, sym, ncols, Xs, ax, bx, rx, vx, ux, Ys, ay, by,
-                    ry, vy, uy, w2, b2, out_ntk, out_nngp, want_ntk, want_nngp, mirror,
-                    C)
-        if nr - 1 - k != k:
-            refine_rows(rows[nr - 1 - k:nr - k], i0, sym, ncols, Xs, ax, bx, rx, vx,
-                        ux, Ys, ay, by, ry, vy, uy, w2, b2, out_ntk, out_nngp,
-                        want_ntk, want_nngp, mirror, C)
-
-
-@njit(parallel=True, **_JIT)
-def mirror_lower(K):
-    """Copy the strict lower triangle of square K onto the upper one."""
-    n = K.shape[0]
-    bs = 64
-    nb = (n + bs - 1) // bs
-    # block row bi holds bi + 1 blocks: pair the shortest with the longest so
-    # that the threads get equal work
-    for k in prange((nb + 1) // 2):
-        _mirror_block_row(K, k, bs)
-        if nb - 1 - k != k:
-            _mirror_block_row(K, nb - 1 - k, bs)
-
-
-# Serial twin: numba compiles a function either with the thread pool
-# (parallel=True) or without it, so the calling-thread variant is a second
-# function; its body is the shared _mirror_block_row (no logic of its own).
-@njit(**_JIT)
-def mirror_lower_serial(K):
-    """:func:`mirror_lower` on the calling thread, for small K."""
-    for bi in range((K.shape[0] + 63) // 64):
-        _mirror_block_row(K, bi, 64)
+def mirror_lower(K, b_lo, b_hi):
+    """Copy the strict lower triangle of square K onto the upper one, in the
+    block rows ``b_lo <= bi < b_hi`` of ``MIRROR_BLOCK`` rows (block row bi
+    holds bi + 1 blocks)."""
+    for bi in range(b_lo, b_hi):
+        _mirror_block_row(K, bi, MIRROR_BLOCK)
 
 
 @njit(inline="always", **_JIT)
@@ -385,21 +293,9 @@ def _row_norm(X, i):
     return math.sqrt(acc)
 
 
-@njit(parallel=True, **_FAST)
+@njit(**_FAST)
 def row_norms(X):
     """Euclidean norms of the rows of X, accumulated in float64."""
-    out = np.empty(X.shape[0])
-    for i in prange(X.shape[0]):
-        out[i] = _row_norm(X, i)
-    return out
-
-
-# Serial twin: numba compiles a function either with the thread pool
-# (parallel=True) or without it, so the calling-thread variant is a second
-# function; its body is the shared _row_norm (no logic of its own).
-@njit(**_FAST)
-def row_norms_serial(X):
-    """:func:`row_norms` on the calling thread, for small X."""
     out = np.empty(X.shape[0])
     for i in range(X.shape[0]):
         out[i] = _row_norm(X, i)
@@ -424,9 +320,9 @@ def _first_layer(G, r, j, Xs, i, axi, bxi, Ys, ayj, byj, tau):
     return 1.0 - c, 1.0 + c
 
 
-@njit(parallel=True, **_JIT)
+@njit(**_JIT)
 def gram_with_gradient(G, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2, tau,
-                       sym, K, dK, C):
+                       sym, K, dK, C, r_lo, r_hi):
     """NNGP and NTK with their derivatives w.r.t. log(w_std) and log(b_std).
 
     Scalar forward-mode differentiation alongside the same recursion (the
@@ -434,12 +330,13 @@ def gram_with_gradient(G, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, b2
     where n is modest. ``K[..., 0]`` is the NNGP, ``K[..., 1]`` the NTK, and
     ``dK[..., k, p]`` the derivative of kernel k w.r.t. log hyperparameter p
     (0: w_std, 1: b_std). With ``sym`` only the lower triangle is written.
+    Rows ``r_lo <= i < r_hi`` (threads may run disjoint ranges at once).
     """
     n, m = G.shape
     depth = rx.shape[0] - 1
     dw2 = np.array([2.0 * w2, 0.0])  # d(w^2) / dlog w, d(w^2) / dlog b
     db2 = np.array([0.0, 2.0 * b2])
-    for i in prange(n):
+    for i in range(r_lo, r_hi):
         dS = np.empty(2)
         dT = np.empty(2)
         dai = np.empty(2)

@@ -42,7 +42,7 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._engine import C64, _angle, _atan_frac, _explicit_om_op, consts
 from ._quad_act import expect_pair
@@ -154,9 +154,12 @@ def _gelu(om, op, ri, rj, A):
     return e, ed
 
 
-@njit(parallel=True, **_JIT)
-def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy, gy, ty,
-         kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, A):
+# The one compiled function of the tiles, serial: large tiles run it on
+# ranges of rows in parallel (``_threads.parallel_rows``).
+@njit(**_JIT)
+def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy,
+              uy, hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp,
+              want_ntk, want_nngp, A):
     """Turn a tile of Gram products into kernel values, in place in the outputs.
 
     ``G[r, j] = <Xs[i0 + r], Ys[j]>``; the first layer's unit rows are
@@ -167,37 +170,11 @@ def tile(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy,
     ``(p^2 + n^2, (p - n)^2, (p + n)^2, p n)``. With ``sym`` only the strict
     lower triangle is written. The recursion runs in the precision of the
     constants ``A`` (:func:`act_consts`) and of the per-row arrays, ``slopes``,
-    ``w2``, ``b2`` and ``tau``; the series kind runs in float64 only.
+    ``w2``, ``b2`` and ``tau``; the series kind runs in float64 only. Rows ``r_lo <= r < r_hi`` of the
+    tile: threads may run disjoint ranges of one tile at once.
     """
-    nrows, ncols = G.shape
-    nwork = 8 if kind == SERIES else 4
-    if not sym:
-        for r in prange(nrows):
-            work = np.empty((nwork, ncols), ry.dtype)
-            _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy,
-                 uy, hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp,
-                 want_ntk, want_nngp, work, A)
-        return
-    for k in prange((nrows + 1) // 2):
-        work = np.empty((nwork, ncols), ry.dtype)
-        _row(k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy,
-             hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,
-             want_nngp, work, A)
-        if nrows - 1 - k != k:
-            _row(nrows - 1 - k, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by,
-                 ry, vy, uy, hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk,
-                 out_nngp, want_ntk, want_nngp, work, A)
-
-
-# Serial twin (numba compiles a function with or without its thread pool);
-# the body is the shared _row.
-@njit(**_JIT)
-def tile_serial(G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy,
-                gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,
-                want_nngp, A):
-    """:func:`tile` on the calling thread, for small tiles."""
     work = np.empty((8 if kind == SERIES else 4, G.shape[1]), ry.dtype)
-    for r in range(G.shape[0]):
+    for r in range(r_lo, r_hi):
         _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy,
              gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,
              want_nngp, work, A)

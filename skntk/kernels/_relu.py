@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils import check_array
 
 from ..utils.chunks import chunk_rows
+from ._threads import parallel_rows
 
 __all__ = ["relu_kernel", "relu_kernel_diag"]
 
@@ -26,7 +27,7 @@ _SAFE_RANGE = {np.dtype(np.float64): (1e-100, 1e100), np.dtype(np.float32): (1e-
 _TAU = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 1e-3}
 _MIN_TILE_BYTES = 1 << 23
 # Below this many elementwise operations (rows x columns x (depth + 1)) a tile
-# stays on the calling thread: waking numba's thread pool costs about as much
+# stays on the calling thread: waking the thread pool costs about as much
 # as the work (measured crossover on 2 cores: 1.5e5 - 2e5).
 _SERIAL_WORK = 1 << 17
 # The same for row norms, whose vectorised sum costs a fraction of a ns per
@@ -37,23 +38,17 @@ _SERIAL_ROW_ENTRIES = 1 << 19
 _SERIAL_MIRROR = 1 << 19
 
 
-def _serial_or_parallel(work, limit, serial, parallel, *args):
-    """``serial(*args)`` below ``limit`` units of work, else the numba-parallel
-    ``parallel(*args)``, under the engine's lock (its threading layer is not
-    thread-safe)."""
-    if work < limit:
-        return serial(*args)
-    from ._engine import LOCK
-
-    with LOCK:
-        return parallel(*args)
-
-
 def _row_norms(Xs):
+    """Euclidean norms of the rows of ``Xs``, accumulated in float64."""
     from . import _engine
 
-    return _serial_or_parallel(Xs.size, _SERIAL_ROW_ENTRIES, _engine.row_norms_serial,
-                               _engine.row_norms, Xs)
+    out = np.empty(len(Xs))
+
+    def call(lo, hi):
+        out[lo:hi] = _engine.row_norms(Xs[lo:hi])
+
+    parallel_rows(call, len(Xs), Xs.size, _SERIAL_ROW_ENTRIES)
+    return out
 
 
 # Deeper than this the recursion's cost (linear in depth) is the only thing
@@ -336,23 +331,15 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
-        G = target[i0:i1, :cols]
-        np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=G)
-        near = np.zeros(i1 - i0, np.int64)
+        np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=target[i0:i1, :cols])
+        # the engine reads the products from the output's full rows (C
+        # contiguous: one compiled specialisation whatever the tile's shape)
+        G = target[i0:i1]
         args = (*args_x, *args_y, w2c, b2c, tau, out_ntk, out_nngp, want_ntk,
-                want_nngp, mirror, C, near)
-        if G.size * (depth + 1) < _SERIAL_WORK:
-            _engine.tile_rows(G, i0, sym, 0, i1 - i0, *args)
-        else:
-            with _engine.LOCK:
-                _engine.tile(G, i0, sym, *args)
-        n_near = int(near.sum())
-        if n_near:  # pairs within tau of +-1, left as NaN by the tile
-            _serial_or_parallel(n_near * (rx.Xs.shape[1] + depth), _SERIAL_WORK,
-                                _engine.refine_rows, _engine.refine,
-                                np.flatnonzero(near), i0, sym, cols, *args_x, *args_y,
-                                w2c, b2c, out_ntk, out_nngp, want_ntk, want_nngp,
-                                mirror, C)
+                want_nngp, mirror, C)
+        parallel_rows(lambda lo, hi: _engine.tile_rows(G, i0, sym, lo, hi, *args),
+                      i1 - i0, (i1 - i0) * cols * (depth + 1), _SERIAL_WORK,
+                      offset=i0 if sym else None)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
     # the engine wrote the upper triangle along with the lower one
@@ -371,9 +358,9 @@ def _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, diag, kerne
         if want:
             if sym:
                 if not lower_only:
-                    _serial_or_parallel(out.size, _SERIAL_MIRROR,
-                                        _engine.mirror_lower_serial,
-                                        _engine.mirror_lower, out)
+                    nb = -(-len(out) // _engine.MIRROR_BLOCK)
+                    parallel_rows(lambda lo, hi: _engine.mirror_lower(out, lo, hi),
+                                  nb, out.size, _SERIAL_MIRROR, offset=0)
                 np.fill_diagonal(out, diag[k])
             outs.append(out)
     return tuple(outs) if kernel == "both" else outs[0]
@@ -434,11 +421,11 @@ def relu_kernel_with_gradient(X, Y=None, *, depth=1, w_std=1.0, b_std=0.0):
     K = np.empty((n, m, 2))
     dK = np.empty((n, m, 2, 2))
     G = rx.Xs @ ry.Xs.T
-    with _engine.LOCK:
-        _engine.gram_with_gradient(G, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u,
-                                   ry.Xs, ry.alpha, ry.beta, ry.rho, ry.v, ry.u,
-                                   float(w_std) ** 2, float(b_std) ** 2, _TAU[dtype],
-                                   sym, K, dK, _engine.C64)
+    args = (G, rx.Xs, rx.alpha, rx.beta, rx.rho, rx.v, rx.u, ry.Xs, ry.alpha, ry.beta,
+            ry.rho, ry.v, ry.u, float(w_std) ** 2, float(b_std) ** 2, _TAU[dtype], sym, K,
+            dK, _engine.C64)
+    parallel_rows(lambda lo, hi: _engine.gram_with_gradient(*args, lo, hi), n,
+                  n * m * (depth + 1) * 4, _SERIAL_WORK, offset=0 if sym else None)
     if sym:
         iu = np.triu_indices(n, 1)
         K[iu] = K[iu[1], iu[0]]
