@@ -186,7 +186,7 @@ def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
 # ranges of rows in parallel (``_threads.parallel_rows``).
 @njit(**_JIT)
 def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C):
+              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C, work):
     """Turn rows ``r_lo <= r < r_hi`` of a tile of Gram products into NTK /
     NNGP values, in place in the outputs.
 
@@ -200,10 +200,10 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
     recursion runs in the precision of ``C`` (and of the per-row arrays,
     ``w2``, ``b2`` and ``tau``). Pairs whose GEMM cosine is within ``tau``
     of +-1 start from explicit differences of their rows instead
-    (:func:`_explicit_om_op`). Threads may run disjoint row ranges of one
-    tile at once.
+    (:func:`_explicit_om_op`). ``work`` is a (4, >= G.shape[1]) scratch
+    array of the recursion's dtype, one per thread: threads may run disjoint
+    row ranges of one tile at once.
     """
-    work = np.empty((4, G.shape[1]), ry.dtype)
     for r in range(r_lo, r_hi):
         depth = rx.shape[0] - 1
         i = i0 + r
@@ -275,31 +275,6 @@ def _mirror_block_row(K, bi, bs):
         for i in range(bi * bs, min(n, (bi + 1) * bs)):
             for j in range(bj * bs, min(i, (bj + 1) * bs)):
                 K[j, i] = K[i, j]
-
-
-# reassociation lets the sums vectorise. No "nnan": the row norms are where
-# the caller finds NaN and inf in an input it has not checked entry by entry,
-# so they must propagate (a square that overflows to inf only happens for rows
-# that the caller rescales).
-_FAST = dict(_JIT, fastmath={"contract", "reassoc", "nsz"})
-
-
-@njit(inline="always", **_FAST)
-def _row_norm(X, i):
-    acc = 0.0
-    for k in range(X.shape[1]):
-        v = np.float64(X[i, k])
-        acc += v * v
-    return math.sqrt(acc)
-
-
-@njit(**_FAST)
-def row_norms(X):
-    """Euclidean norms of the rows of X, accumulated in float64."""
-    out = np.empty(X.shape[0])
-    for i in range(X.shape[0]):
-        out[i] = _row_norm(X, i)
-    return out
 
 
 def in_range(a, lo, hi):

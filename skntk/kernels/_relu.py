@@ -30,25 +30,17 @@ _MIN_TILE_BYTES = 1 << 23
 # stays on the calling thread: waking the thread pool costs about as much
 # as the work (measured crossover on 2 cores: 1.5e5 - 2e5).
 _SERIAL_WORK = 1 << 17
-# The same for row norms, whose vectorised sum costs a fraction of a ns per
-# entry, and for mirroring a triangle, which is bound by memory traffic (the
-# serial copy is as fast as the parallel one up to n ~ 800; for norms the
-# crossover is ~5e5 entries).
-_SERIAL_ROW_ENTRIES = 1 << 19
+# The same for mirroring a triangle, which is bound by memory traffic (the
+# serial copy is as fast as the parallel one up to n ~ 800).
 _SERIAL_MIRROR = 1 << 19
 
 
 def _row_norms(Xs):
-    """Euclidean norms of the rows of ``Xs``, accumulated in float64."""
-    from . import _engine
-
-    out = np.empty(len(Xs))
-
-    def call(lo, hi):
-        out[lo:hi] = _engine.row_norms(Xs[lo:hi])
-
-    parallel_rows(call, len(Xs), Xs.size, _SERIAL_ROW_ENTRIES)
-    return out
+    """Euclidean norms of the rows of ``Xs``, accumulated in float64 (NaN and
+    inf propagate: they are where the caller finds them). numpy, not numba:
+    O(n d) against the GEMM's O(n m d), and a compiled version cost the first
+    kernel call 0.3-0.4 s of compilation."""
+    return np.sqrt(np.einsum("ij,ij->i", Xs, Xs, dtype=np.float64))
 
 
 # Deeper than this the recursion's cost (linear in depth) is the only thing
@@ -337,7 +329,10 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         G = target[i0:i1]
         args = (*args_x, *args_y, w2c, b2c, tau, out_ntk, out_nngp, want_ntk,
                 want_nngp, mirror, C)
-        parallel_rows(lambda lo, hi: _engine.tile_rows(G, i0, sym, lo, hi, *args),
+        # (a scratch array per range: the engine allocates nothing, which
+        # spares a first call compiling numpy's allocation)
+        parallel_rows(lambda lo, hi: _engine.tile_rows(G, i0, sym, lo, hi, *args,
+                                                       np.empty((4, cols), ct)),
                       i1 - i0, (i1 - i0) * cols * (depth + 1), _SERIAL_WORK,
                       offset=i0 if sym else None)
         if progress is not None:
