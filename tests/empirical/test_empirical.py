@@ -402,3 +402,27 @@ def test_bad_data():
     with pytest.raises(ValueError, match="Unknown label type"):
         EmpiricalNTKFeatures((4, 3), train_steps=1, loss="log_loss").fit(
             X, np.linspace(0, 1, 9))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outer_blocks_are_the_same_bits_by_torch_and_by_numpy(monkeypatch, dtype):
+    """The outer-product blocks go to torch's kernels when torch is loaded and
+    to numpy's einsum in a process without torch: one rounded product per
+    entry either way, so the same bits (and the products of the definition)."""
+    import sys
+
+    import torch  # noqa: F401  (loaded: the torch path)
+
+    from skntk.empirical import _ops
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((7, 5)).astype(dtype)
+    b = rng.standard_normal((7, 3)).astype(dtype)
+    by_torch = np.empty((7, 5, 3), dtype)
+    _ops._NumpyOps.outer_(by_torch, a, b)
+    monkeypatch.delitem(sys.modules, "torch")  # as in a process without torch
+    by_numpy = np.full((7, 5, 3), np.nan, dtype)
+    _ops._NumpyOps.outer_(by_numpy, a, b)
+    assert "torch" not in sys.modules  # a small block does not import it
+    np.testing.assert_array_equal(by_torch, by_numpy)
+    np.testing.assert_array_equal(by_numpy, a[:, :, None] * b[:, None, :])
