@@ -2,7 +2,9 @@
 
 What lives here: the public :func:`relu_kernel` / :func:`relu_kernel_diag`
 (input checks, tiling, the closed-form diagonal; ``_relu.py``), the fused numba
-recursion they run on (``_engine.py``, loaded on the first kernel call), its
+recursion they run on (``_engine.py``, loaded on the first kernel call; every
+engine function is compiled once, serial, and ``_threads.py`` runs it on ranges
+of rows on a pool of Python threads), its
 torch twin for the estimators' ``device=`` path (``torch_gram.py``, loaded only
 when a device is asked for), and :class:`ReluNTK`, the same kernel as a
 scikit-learn :class:`~sklearn.gaussian_process.kernels.Kernel` (``_sklearn.py``).
