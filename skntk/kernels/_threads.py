@@ -11,11 +11,13 @@ function also means that a pair's value does not depend on whether its input
 was large enough to go parallel.
 
 The number of threads is numba's (``NUMBA_NUM_THREADS``,
-:func:`numba.set_num_threads`). The calling thread runs the first range
-itself; the pool's threads wait on a queue without spinning, so they do not
-take the cores from OpenBLAS between tiles.
+:func:`numba.set_num_threads`). The calling thread works on the ranges too;
+the pool's threads wait on a queue without spinning, so they do not take the
+cores from OpenBLAS between tiles. A forked child starts a pool of its own
+(the parent's threads do not exist there).
 """
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -32,15 +34,27 @@ def n_threads():
     return max(1, int(numba.get_num_threads()))
 
 
-def _pool(workers):
+def _pool():
+    """The pool: as many threads as numba may ever use, less the caller
+    (created lazily, once per process; its threads start as work arrives)."""
     global _POOL
     with _POOL_LOCK:
-        if _POOL is None or _POOL._max_workers < workers:
-            old, _POOL = _POOL, ThreadPoolExecutor(max_workers=workers,
-                                                   thread_name_prefix="skntk-engine")
-            if old is not None:
-                old.shutdown(wait=False)
+        if _POOL is None:
+            import numba
+
+            _POOL = ThreadPoolExecutor(
+                max_workers=max(1, numba.config.NUMBA_NUM_THREADS - 1),
+                thread_name_prefix="skntk-engine")
         return _POOL
+
+
+def _forget_pool():  # in a forked child: the parent's threads are not there
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def bounds(n, parts, offset=None):
@@ -80,12 +94,16 @@ def run_ranges(call, edges, workers):
                 return
             call(*nxt)
 
-    futures = [_pool(workers - 1).submit(work) for _ in range(workers - 1)]
+    pool = _pool()
+    futures = [pool.submit(work) for _ in range(workers - 1)]
     try:
         work()
     finally:
+        # a helper that has not started (the pool busy with another caller's
+        # ranges) is not waited for: the ranges are all taken
         for f in futures:
-            f.result()
+            if not f.cancel():
+                f.result()
 
 
 # ranges per thread: enough to even out rows of unequal cost and a machine

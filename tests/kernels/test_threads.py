@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from skntk import NTK, ReluNTK, ntk_kernel, relu_kernel
 from skntk.kernels import _threads
 
+needs_fork = pytest.mark.skipif(not hasattr(__import__("os"), "fork"),
+                                reason="no fork on this platform")
+
 
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(1, 5000), parts=st.integers(1, 64),
@@ -62,6 +65,34 @@ def test_an_error_in_a_range_reaches_the_caller():
 
     with pytest.raises(ValueError, match="range 500"):
         _threads.run_ranges(call, _threads.bounds(1000, 8), 2)
+
+
+def _gram_in_child(queue):
+    X = np.random.default_rng(6).standard_normal((700, 9))
+    queue.put(relu_kernel(X, depth=2)[[0, 699], [1, 3]].tolist())
+
+
+@needs_fork
+def test_a_forked_child_computes_a_threaded_gram():
+    """After the parent has used the pool, a child made by fork (whose copy
+    of the pool has no threads) computes a threaded Gram instead of waiting
+    forever for them."""
+    import multiprocessing
+
+    X = np.random.default_rng(6).standard_normal((700, 9))
+    expected = relu_kernel(X, depth=2)[[0, 699], [1, 3]].tolist()  # the pool runs
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_gram_in_child, args=(queue,))
+    child.start()
+    try:
+        got = queue.get(timeout=120)
+    finally:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == 0
+    assert got == expected
 
 
 def test_small_work_stays_on_the_calling_thread():
