@@ -155,3 +155,21 @@ def test_large_and_small_inputs_share_the_pairs_values():
     Ka = NTK(activation="erf", depth=2)(X)
     pair = NTK(activation="erf", depth=2)(X[[5, 600]])
     np.testing.assert_array_equal(Ka[np.ix_([5, 600], [5, 600])], pair)
+
+
+def test_concurrent_callers_get_their_own_grams():
+    """Several user threads computing threaded Grams at once (joblib's
+    threading backend, a web server) share the pool: each gets the Gram it
+    would get alone, bit for bit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal((600 + 50 * k, 11)) for k in range(4)]
+    alone = [ntk_kernel(X, activation=act, depth=2, b_std=0.1)
+             for X, act in zip(inputs, ["relu", "erf", "relu", "gelu"])]
+    with ThreadPoolExecutor(4) as users:
+        together = list(users.map(
+            lambda args: ntk_kernel(args[0], activation=args[1], depth=2, b_std=0.1),
+            zip(inputs, ["relu", "erf", "relu", "gelu"])))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
