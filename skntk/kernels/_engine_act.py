@@ -2,7 +2,7 @@
 
 Imported lazily by :mod:`skntk.kernels._act` on the first non-ReLU kernel call
 (ReLU keeps its own engine, :mod:`skntk.kernels._engine`, from which the
-angle, the explicit first-layer differences and the lock are shared). One tile
+angle and the explicit first-layer differences are shared). One tile
 of Gram products becomes kernel values in place, like the ReLU engine.
 
 Each layer maps the pre-activation covariance ``(q_x, q_y, c)`` of a pair to
@@ -58,9 +58,10 @@ _S = (1 / 3, -1 / 30, 1 / 840, -1 / 45360, 1 / 3991680, -1 / 518918400,
 # The constants of the closed forms in the precision of the recursion: the
 # ReLU engine's ``Consts`` fields (so that its angle and arctangent take these
 # too) and this engine's. Passed as an argument (one flat tuple: numba's
-# parallel loops take no nested one) so that a float32 recursion stays in
-# float32 lanes (a Python float literal is a float64 to numba). In float64 the
-# values, and therefore the results, are those of the literals they replace.
+# parallel loops, which this engine once had, take no nested one) so that a
+# float32 recursion stays in float32 lanes (a Python float literal is a
+# float64 to numba). In float64 the values, and therefore the results, are
+# those of the literals they replace.
 ActConsts = namedtuple("ActConsts", C64._fields + (
     "four", "two_pi", "four_pi", "s3", "s5", "s7", "s9", "s11", "s13", "s15"))
 
