@@ -200,9 +200,10 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
     recursion runs in the precision of ``C`` (and of the per-row arrays,
     ``w2``, ``b2`` and ``tau``). Pairs whose GEMM cosine is within ``tau``
     of +-1 start from explicit differences of their rows instead
-    (:func:`_explicit_om_op`). ``work`` is a (4, >= G.shape[1]) scratch
-    array of the recursion's dtype, one per thread: threads may run disjoint
-    row ranges of one tile at once.
+    (:func:`_explicit_om_op`). ``work`` is a scratch array of the
+    recursion's dtype, (4, >= the longest row's pairs: i0 + r_hi - 1 with
+    ``sym``, else G.shape[1]), one per call: threads may run disjoint row
+    ranges of one tile at once.
     """
     for r in range(r_lo, r_hi):
         depth = rx.shape[0] - 1

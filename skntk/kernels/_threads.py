@@ -19,7 +19,7 @@ cores from OpenBLAS between tiles. A forked child starts a pool of its own
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -76,7 +76,9 @@ def run_ranges(call, edges, workers):
     """``call(lo, hi)`` for each consecutive pair of ``edges``, on ``workers``
     threads (the calling thread one of them), each taking the next range when
     it is done with one: a thread that the machine slows down takes fewer.
-    Returns when all are done, re-raising the first error."""
+    Returns when every thread is done, re-raising the first error (after
+    it, no thread takes another range). Where no helper can be started (the
+    interpreter shutting down), the calling thread runs every range."""
     pairs = list(zip(edges[:-1], edges[1:]))
     workers = min(workers, len(pairs))
     if workers <= 1:
@@ -85,25 +87,36 @@ def run_ranges(call, edges, workers):
         return
     todo = iter(pairs)
     take = threading.Lock()
+    errors = []
 
     def work():
         while True:
             with take:
-                nxt = next(todo, None)
+                nxt = None if errors else next(todo, None)
             if nxt is None:
                 return
-            call(*nxt)
+            try:
+                call(*nxt)
+            except BaseException as e:  # KeyboardInterrupt too: stop the others
+                with take:
+                    errors.append(e)
+                return
 
-    pool = _pool()
-    futures = [pool.submit(work) for _ in range(workers - 1)]
+    futures = []
+    try:
+        pool = _pool()
+        for _ in range(workers - 1):
+            futures.append(pool.submit(work))
+    except RuntimeError:  # "cannot schedule new futures after interpreter shutdown"
+        pass
     try:
         work()
     finally:
         # a helper that has not started (the pool busy with another caller's
         # ranges) is not waited for: the ranges are all taken
-        for f in futures:
-            if not f.cancel():
-                f.result()
+        wait([f for f in futures if not f.cancel()])
+    if errors:
+        raise errors[0]
 
 
 # ranges per thread: enough to even out rows of unequal cost and a machine

@@ -67,6 +67,38 @@ def test_an_error_in_a_range_reaches_the_caller():
         _threads.run_ranges(call, _threads.bounds(1000, 8), 2)
 
 
+def test_after_an_error_no_range_is_started():
+    started = []
+
+    def call(lo, hi):
+        started.append(lo)
+        if lo == 0:
+            raise KeyError("first range")
+
+    with pytest.raises(KeyError, match="first range"):
+        _threads.run_ranges(call, list(range(0, 101)), 1)
+    assert started == [0]  # one thread: it stops at its error
+    started.clear()
+    with pytest.raises(KeyError):
+        _threads.run_ranges(call, list(range(0, 101)), 2)
+    # the other thread finishes the range it holds, then takes no more
+    assert 0 in started and len(started) <= 3
+
+
+def test_without_helpers_the_caller_runs_every_range(monkeypatch):
+    """At interpreter shutdown the executor refuses new work: the calling
+    thread then does it all."""
+    class Refusing:
+        def submit(self, fn):
+            raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(_threads, "_pool", lambda: Refusing())
+    hits = np.zeros(100, np.int64)
+    _threads.run_ranges(lambda lo, hi: hits.__setitem__(slice(lo, hi), hits[lo:hi] + 1),
+                        _threads.bounds(100, 8), 2)
+    np.testing.assert_array_equal(hits, 1)
+
+
 def _gram_in_child(queue):
     X = np.random.default_rng(6).standard_normal((700, 9))
     queue.put(relu_kernel(X, depth=2)[[0, 699], [1, 3]].tolist())
@@ -146,7 +178,9 @@ def test_kernel_gradient_bits_do_not_depend_on_the_threads():
 
 def test_large_and_small_inputs_share_the_pairs_values():
     """A pair's value is the same whether its Gram went to the threads (700
-    rows) or stayed on the calling thread (2 rows)."""
+    rows) or stayed on the calling thread (2 rows). (This also relies on the
+    BLAS giving a 2 x 2 and a 700 x 700 GEMM the same dot products, as numpy's
+    OpenBLAS does; test_relu_mirror relies on it too.)"""
     X = np.random.default_rng(5).standard_normal((700, 9))
     K = relu_kernel(X, depth=3, b_std=0.2)
     for i, j in [(0, 1), (350, 699), (698, 2)]:
