@@ -14,7 +14,7 @@ import numpy as np
 
 from ..utils.activations import check_activation, check_elementwise
 from ..utils.chunks import chunk_rows
-from ._series import PY_QUAD, QUAD_CODES, QUAD_PAIRS, TOL
+from ._series import PY_QUAD, QUAD_PAIRS, TOL
 from ._threads import parallel_rows
 from ._relu import (
     _MIN_TILE_BYTES,
@@ -37,18 +37,17 @@ _FAMILY = {"identity": (1.0, 1.0), "abs": (1.0, -1.0)}
 _SMOOTH = {"erf": 1, "gelu": 2}
 
 
-def _quad(spec, rx, ry, sym):
+def _quad(rx, ry, sym):
     """The activation's quadrature code for the pairs the series does not
-    reach (:data:`QUAD_CODES`, or :data:`PY_QUAD` for a callable), or 0: none
+    reach (``_series.QUAD_CODES``, or :data:`PY_QUAD` for a callable), or 0: none
     needed, none for this activation (a warning then came with the rows), or
     too many pairs (a warning now)."""
     sx, sy = rx.series, ry.series
     pairs = sx.quad_pairs(sy, len(ry.Xs))
-    code = QUAD_CODES.get(spec.name, PY_QUAD if spec.name == "callable" else 0)
-    if not code or pairs == 0:
+    if not sx.code or pairs == 0:
         return 0
     if sx.quad and sy.quad and pairs <= QUAD_PAIRS:
-        return code
+        return sx.code
     for rows in (sx,) if sym else (sx, sy):
         if rows.quad:  # (the others warned when they were built)
             rows.warn_unconverged()
@@ -266,7 +265,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     p, q = slopes if slopes is not None else (0.0, 0.0)
     w2, b2 = float(w_std) ** 2, float(b_std) ** 2
     ct = _recursion_dtype(dtype, kind, w2, b2, rx, ry)
-    quad = _quad(spec, rx, ry, sym) if kind == _engine_act.SERIES else 0
+    quad = _quad(rx, ry, sym) if kind == _engine_act.SERIES else 0
     A = _engine_act.A32 if ct == np.float32 else _engine_act.A64
     sl = np.array([p * p + q * q, (p - q) ** 2, (p + q) ** 2, p * q], dtype=ct)
     n, m = len(X), len(Y)
@@ -285,6 +284,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     # +-1 when the recursion runs in float32, as in the ReLU engine)
     tau = ct.type(_TAU[ct])
     work = max(int(nterms.max()) if len(nterms) else 0, 1) * (depth + 1)
+    nwork = 8 if kind == _engine_act.SERIES else 4  # scratch rows of the engine
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
@@ -292,7 +292,9 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
         G = target[i0:i1]  # full rows: C contiguous, one compiled specialisation
         args = (*args_x, *args_y, kind, sl, nterms, TOL, max(quad, 0), ct.type(w2),
                 ct.type(b2), tau, out_ntk, out_nngp, want_ntk, want_nngp, A)
-        parallel_rows(lambda lo, hi: _engine_act.tile_rows(G, i0, sym, lo, hi, *args),
+        # (a scratch array per range, as in the ReLU engine)
+        parallel_rows(lambda lo, hi: _engine_act.tile_rows(G, i0, sym, lo, hi, *args,
+                                                           np.empty((nwork, cols), ct)),
                       i1 - i0, (i1 - i0) * cols * work, _SERIAL_WORK,
                       offset=i0 if sym else None)
     if quad == PY_QUAD:

@@ -160,8 +160,9 @@ def _gelu(om, op, ri, rj, A):
 @njit(**_JIT)
 def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy,
               uy, hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp,
-              want_ntk, want_nngp, A):
-    """Turn a tile of Gram products into kernel values, in place in the outputs.
+              want_ntk, want_nngp, A, work):
+    """Turn rows ``r_lo <= r < r_hi`` of a tile of Gram products into kernel
+    values, in place in the outputs.
 
     ``G[r, j] = <Xs[i0 + r], Ys[j]>``; the first layer's unit rows are
     ``(ax Xs, bx)``; ``rx[l, i] = sqrt(S_{l+1}(x_i, x_i))``; ``(vx, ux)[l, i]``
@@ -171,10 +172,11 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay
     ``(p^2 + n^2, (p - n)^2, (p + n)^2, p n)``. With ``sym`` only the strict
     lower triangle is written. The recursion runs in the precision of the
     constants ``A`` (:func:`act_consts`) and of the per-row arrays, ``slopes``,
-    ``w2``, ``b2`` and ``tau``; the series kind runs in float64 only. Rows ``r_lo <= r < r_hi`` of the
-    tile: threads may run disjoint ranges of one tile at once.
+    ``w2``, ``b2`` and ``tau``; the series kind runs in float64 only.
+    ``work`` is a scratch array of the recursion's dtype, (8 for the series
+    kind, else 4, >= the longest row's pairs), one per call: threads may run
+    disjoint row ranges of one tile at once.
     """
-    work = np.empty((8 if kind == SERIES else 4, G.shape[1]), ry.dtype)
     for r in range(r_lo, r_hi):
         _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy,
              gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,

@@ -161,7 +161,10 @@ class SeriesRows:
         # the engine computes the pairs the series does not reach by
         # quadrature (skntk.kernels._quad_act) for these
         self.callable = spec.name == "callable"
-        self.quad = QUAD_CODES.get(spec.name, PY_QUAD if self.callable else 0)
+        # the activation's code; ``quad`` becomes 0 where these rows give up
+        # on quadrature (too many of them)
+        self.code = QUAD_CODES.get(spec.name, PY_QUAD if self.callable else 0)
+        self.quad = self.code
         self.depth = depth
         self.h, self.g, self.q, self.tot, self.step = [], [], [], [], []
         # per layer: the rows whose series does not converge, those the grid

@@ -60,8 +60,9 @@ if hasattr(os, "register_at_fork"):
 def bounds(n, parts, offset=None):
     """``parts + 1`` increasing row bounds splitting ``range(n)`` into ranges of
     equal work: equal lengths, or (``offset`` given: the rows of a lower
-    triangle starting at row ``offset``, row r holding ``offset + r`` pairs)
-    equal numbers of pairs. Empty ranges are dropped."""
+    triangle starting at row ``offset``, row r holding ``offset + r`` pairs,
+    weighed ``offset + r + 1`` for its fixed cost) equal numbers of pairs.
+    Empty ranges are dropped."""
     parts = max(1, min(parts, n))
     if offset is None:
         b = (np.arange(parts + 1) * n) // parts

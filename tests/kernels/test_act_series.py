@@ -100,7 +100,7 @@ def test_inputs_that_are_not_standardised_use_the_series_with_a_warning():
     rows = _act._ActRows(X, np.dtype(np.float64), 2, 1.0, 0.0, spec)
     assert rows.series.quad_pairs(rows.series, len(X)) > QUAD_PAIRS
     with pytest.warns(UserWarning, match="did not converge.*Standardise the input"):
-        assert _act._quad(spec, rows, rows, True) == 0
+        assert _act._quad(rows, rows, True) == 0
     with pytest.warns(UserWarning, match="tanh kernel series did not converge"):
         K = ntk_kernel(X, activation="tanh", depth=2)
     assert np.isfinite(K).all()
@@ -109,7 +109,7 @@ def test_inputs_that_are_not_standardised_use_the_series_with_a_warning():
     Z[0] *= 30.0
     rows = _act._ActRows(Z, np.dtype(np.float64), 2, 1.0, 0.0, spec)
     assert 0 < rows.series.quad_pairs(rows.series, len(Z)) <= QUAD_PAIRS
-    assert _act._quad(spec, rows, rows, True) == 1
+    assert _act._quad(rows, rows, True) == 1
     # and the same for a callable: its pairs by quadrature after the engine
     import torch
 
@@ -118,7 +118,7 @@ def test_inputs_that_are_not_standardised_use_the_series_with_a_warning():
         K = ntk_kernel(X, activation=spec.function, depth=2)
     assert np.isfinite(K).all()
     rows = _act._ActRows(Z, np.dtype(np.float64), 2, 1.0, 0.0, spec)
-    assert _act._quad(spec, rows, rows, True) == PY_QUAD
+    assert _act._quad(rows, rows, True) == PY_QUAD
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         K = ntk_kernel(Z, activation=spec.function, depth=2)
