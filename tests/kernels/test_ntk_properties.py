@@ -134,8 +134,11 @@ def test_self_gram_equals_cross_gram_and_diag(X, kw):
         s = scale(X, X, kw, kernel)
         assert close(both[k], cross[k], 1e-13, s)
         # the cross path computes the diagonal through the recursion, not the
-        # closed form: the two must agree
-        np.testing.assert_allclose(np.diag(cross[k]), diag[k], rtol=1e-13, atol=0)
+        # closed form: the two must agree (to 1e-13 relative; a subnormal
+        # value has absolute precision only: within one subnormal step, as
+        # in test_subnormal_diagonal above)
+        np.testing.assert_allclose(np.diag(cross[k]), diag[k], rtol=1e-13,
+                                   atol=np.finfo(np.float64).smallest_subnormal)
 
 
 @given(inputs(with_y=True, kinds=ROW_KINDS[:-1]), hypers, st.floats(1e-3, 1e3))
