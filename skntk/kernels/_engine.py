@@ -82,8 +82,17 @@ C64 = consts(np.float64)
 C32 = consts(np.float32)
 
 # "contract" lets LLVM fuse a * b + c into one FMA (one rounding instead of
-# two: never less accurate), which shortens the recursion's dependency chains
-_JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
+# two: never less accurate), which shortens the recursion's dependency chains.
+# The entry points are called from Python only: no C-callable wrapper.
+_JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"},
+            no_cfunc_wrapper=True)
+# The per-pair helpers are compiled once each, without any wrapper, and LLVM
+# inlines them (``forceinline``: alwaysinline) into the loops that call them,
+# so the loops still vectorise. numba's own IR inlining (inline="always")
+# gives the same machine code but types and lowers each helper again at every
+# call site: it cost a first kernel call 0.5-0.6 s more of compilation.
+_HELPER = dict(error_model="numpy", fastmath={"contract"}, forceinline=True,
+               no_cpython_wrapper=True, no_cfunc_wrapper=True)
 
 
 def _atan_frac(num, den, C):
@@ -95,7 +104,7 @@ def _atan_frac(num, den, C):
     raise NotImplementedError("compiled by numba only")
 
 
-@overload(_atan_frac, jit_options=dict(cache=True))
+@overload(_atan_frac, jit_options=_HELPER)
 def _atan_frac_impl(num, den, C):
     if num == types.float32:
         def impl32(num, den, C):
@@ -117,7 +126,7 @@ def _atan_frac_impl(num, den, C):
     return impl64
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _angle(om, op, C):
     """theta, pi - theta, sin and cos from om = 1 - cos and op = 1 + cos.
 
@@ -134,7 +143,7 @@ def _angle(om, op, C):
     return theta, pt, s, c
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _values(om, op, T, ri, rj, w2, b2, C):
     """S_{l+1}, T_{l+1} of one pair (and theta, sin, cos of layer l): the last
     layer needs only these, not the next layer's angle."""
@@ -145,7 +154,7 @@ def _values(om, op, T, ri, rj, w2, b2, C):
     return S, T, theta, s, c
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     """One ReLU layer followed by a Dense layer, for one pair of inputs.
 
@@ -167,7 +176,7 @@ def _step(om, op, T, ri, rj, vi, vj, ui, uj, w2, b2, C):
     return S, T, omn, C.two - omn
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
     """om, op of the first layer from explicit differences of the unit rows."""
     dm = bi - bj
@@ -186,7 +195,7 @@ def _explicit_om_op(Xs, i, ai, bi, Ys, j, aj, bj):
 # ranges of rows in parallel (``_threads.parallel_rows``).
 @njit(**_JIT)
 def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy,
-              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, mirror, C, work):
+              w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, C, work):
     """Turn rows ``r_lo <= r < r_hi`` of a tile of Gram products into NTK /
     NNGP values, in place in the outputs.
 
@@ -194,9 +203,7 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
     inputs is ax[i] ay[j] G + bx[i] by[j]; rx[l, i] = sqrt(S_{l+1}(x_i, x_i))
     and (vx, ux)[l, i] the unit 2-vectors of :func:`_step` (row 0 unused).
     With ``sym`` only j < i0 + r is computed (the strict lower triangle; the
-    caller writes the diagonal in closed form), and with ``mirror`` also
-    written to (j, i0 + r) while it is in cache: a position of G that no
-    row reads (or of an earlier tile's rows, outside their G). The
+    caller writes the diagonal in closed form and mirrors the rest). The
     recursion runs in the precision of ``C`` (and of the per-row arrays,
     ``w2``, ``b2`` and ``tau``). Pairs whose GEMM cosine is within ``tau``
     of +-1 start from explicit differences of their rows instead
@@ -248,34 +255,9 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy
         if want_ntk:
             for j in range(m):
                 out_ntk[i, j] = T[j]
-            for j in range(m if mirror else 0):
-                out_ntk[j, i] = T[j]
         if want_nngp:
             for j in range(m):
                 out_nngp[i, j] = S[j]
-            for j in range(m if mirror else 0):
-                out_nngp[j, i] = S[j]
-
-
-MIRROR_BLOCK = 64
-
-
-@njit(**_JIT)
-def mirror_lower(K, b_lo, b_hi):
-    """Copy the strict lower triangle of square K onto the upper one, in the
-    block rows ``b_lo <= bi < b_hi`` of ``MIRROR_BLOCK`` rows (block row bi
-    holds bi + 1 blocks)."""
-    for bi in range(b_lo, b_hi):
-        _mirror_block_row(K, bi, MIRROR_BLOCK)
-
-
-@njit(inline="always", **_JIT)
-def _mirror_block_row(K, bi, bs):
-    n = K.shape[0]
-    for bj in range(bi + 1):
-        for i in range(bi * bs, min(n, (bi + 1) * bs)):
-            for j in range(bj * bs, min(i, (bj + 1) * bs)):
-                K[j, i] = K[i, j]
 
 
 def in_range(a, lo, hi):
@@ -286,7 +268,7 @@ def in_range(a, lo, hi):
     return bool(np.all((a == 0.0) | ((a >= lo) & (a <= hi))))
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _first_layer(G, r, j, Xs, i, axi, bxi, Ys, ayj, byj, tau):
     """om, op of the first layer: from the GEMM, or explicitly near +-1."""
     c = axi * ayj * G[r, j] + bxi * byj

@@ -44,10 +44,17 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ._engine import C64, _angle, _atan_frac, _explicit_om_op, consts
+from ._engine import _HELPER, C64, _angle, _atan_frac, _explicit_om_op, consts
 from ._quad_act import expect_pair
 
-_JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
+# As in the ReLU engine: the entry point without a C-callable wrapper, the
+# per-pair helpers compiled once and inlined by LLVM (``_HELPER``), and the
+# per-row functions compiled without any wrapper (called from compiled code
+# only; LLVM decides whether to inline them).
+_JIT = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"},
+            no_cfunc_wrapper=True)
+_INNER = dict(error_model="numpy", fastmath={"contract"}, no_cpython_wrapper=True,
+              no_cfunc_wrapper=True)
 
 ABRELU, ERF, GELU, SERIES = 0, 1, 2, 3
 PI = math.pi
@@ -76,7 +83,7 @@ A64 = act_consts(np.float64)
 A32 = act_consts(np.float32)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _sigma(theta, s, c, A):
     """sin(theta) - theta cos(theta) to full relative precision (~theta^3 / 3)."""
     t2 = theta * theta
@@ -85,7 +92,7 @@ def _sigma(theta, s, c, A):
     return series if theta < A.half else s - theta * c  # a select: vectorises
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _abrelu(om, op, ri, rj, p2n2, pmn2, ppn2, pn, A):
     """E, Ed and D = 1 - E / sqrt(E(x, x) E(y, y)) (to relative precision) of
     ``p max(x, 0) + n min(x, 0)``; ``p2n2 = p^2 + n^2``, ``pmn2 = (p - n)^2``,
@@ -107,7 +114,7 @@ def _abrelu(om, op, ri, rj, p2n2, pmn2, ppn2, pn, A):
     return e, ed, min(max(g / (C.half * p2n2), C.zero), C.two)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _atan2(y, x, C):
     """atan2(y, x) with selects only (vectorises, unlike libm's atan2), from
     the ReLU engine's arctangent of a ratio in [0, 1] (Cephes' in float64,
@@ -122,12 +129,12 @@ def _atan2(y, x, C):
     return -t if y < C.zero else t
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _cos(om, op, C):
     return op - C.one if om > C.one else C.one - om
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _erf(om, op, ri, rj, A):
     C = A
     qi = ri * ri
@@ -138,7 +145,7 @@ def _erf(om, op, ri, rj, A):
     return A.two_pi * _atan2(C.two * cs, sd, C), A.four_pi / sd
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _gelu(om, op, ri, rj, A):
     C = A
     qi = ri * ri
@@ -183,7 +190,7 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay
              want_nngp, work, A)
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy, gy, ty,
          kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp,
          work, A):
@@ -243,7 +250,7 @@ def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, 
             out_nngp[i, j] = S[j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _abrelu_layers(i, m, om, op, T, S, rx, vx, ux, ry, vy, uy, slopes, w2, b2, A):
     """The ReLU family's layers: 1 - cos of the next layer in closed form."""
     C = A
@@ -274,7 +281,7 @@ def _abrelu_layers(i, m, om, op, T, S, rx, vx, ux, ry, vy, uy, slopes, w2, b2, A
         T[j] = s + w2 * ed * T[j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_HELPER)
 def _next_cos(i, m, layer, om, op, S, rx, ry, C):
     """om, op of layer + 1 from S (smooth kinds: absolute precision); duplicated
     rows stay exactly parallel."""
@@ -293,7 +300,7 @@ def _next_cos(i, m, layer, om, op, S, rx, ry, C):
 _CHUNK = 8  # terms between the checks of the pairs' tail bounds
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nterms,
                    tol, quad, w2, b2):
     """The dual-activation series' layers (float64 only), truncated per pair.

@@ -14,6 +14,7 @@ from sklearn.utils import check_array
 
 from ..utils.chunks import chunk_rows
 from ._threads import parallel_rows
+from ._mirror import mirror_lower
 
 __all__ = ["relu_kernel", "relu_kernel_diag"]
 
@@ -30,9 +31,6 @@ _MIN_TILE_BYTES = 1 << 23
 # stays on the calling thread: waking the thread pool costs about as much
 # as the work (measured crossover on 2 cores: 1.5e5 - 2e5).
 _SERIAL_WORK = 1 << 17
-# The same for mirroring a triangle, which is bound by memory traffic (the
-# serial copy is as fast as the parallel one up to n ~ 800).
-_SERIAL_MIRROR = 1 << 19
 
 
 def _row_norms(Xs):
@@ -319,7 +317,6 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     args_y = args_x if sym else ry.engine_args(ct)
     w2c, b2c, tau = ct.type(w2), ct.type(b2), ct.type(_TAU[dtype])
     total = n * (n + 1) // 2 if sym else n * m
-    mirror = sym and not lower_only  # the tiles write the upper triangle too
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
@@ -328,7 +325,7 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         # contiguous: one compiled specialisation whatever the tile's shape)
         G = target[i0:i1]
         args = (*args_x, *args_y, w2c, b2c, tau, out_ntk, out_nngp, want_ntk,
-                want_nngp, mirror, C)
+                want_nngp, C)
         # (a scratch array per range: the engine allocates nothing, which
         # spares a first call compiling numpy's allocation)
         parallel_rows(lambda lo, hi: _engine.tile_rows(G, i0, sym, lo, hi, *args,
@@ -337,25 +334,21 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
                       offset=i0 if sym else None)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
-    # the engine wrote the upper triangle along with the lower one
-    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, True, rx.diag, kernel)
+    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
+                   kernel)
 
 
 def _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, diag, kernel):
     """The asked outputs: a symmetric Gram's upper triangle mirrored from its
-    lower one (unless ``lower_only``: not needed, or written already) and its
+    lower one (unless ``lower_only``: not needed) and its
     diagonal set to the closed form ``diag`` (NNGP, NTK); a tuple (NNGP, NTK)
     for kernel="both"."""
-    from . import _engine
-
     outs = []
     for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
         if want:
             if sym:
                 if not lower_only:
-                    nb = -(-len(out) // _engine.MIRROR_BLOCK)
-                    parallel_rows(lambda lo, hi: _engine.mirror_lower(out, lo, hi),
-                                  nb, out.size, _SERIAL_MIRROR, offset=0)
+                    mirror_lower(out)
                 np.fill_diagonal(out, diag[k])
             outs.append(out)
     return tuple(outs) if kernel == "both" else outs[0]

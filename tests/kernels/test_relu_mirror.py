@@ -1,13 +1,43 @@
-"""The symmetric Gram's upper triangle, written by the engine along with the
-lower one (serial and parallel tiles, one or several tiles per Gram), equals
-the cross Gram of X with itself and is exactly symmetric; ``lower_only``
-leaves the upper triangle alone."""
+"""The symmetric Gram's upper triangle, mirrored from the lower one that the
+engine writes (serial and parallel tiles, one or several tiles per Gram),
+equals the cross Gram of X with itself and is exactly symmetric;
+``lower_only`` leaves the upper triangle alone. The mirror itself
+(``_mirror.mirror_lower``, numpy blocks over threads) against numpy's
+``tril``."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skntk import relu_kernel
+from skntk.kernels import _mirror
 from skntk.kernels._relu import gram
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 3 * _mirror.BLOCK + 5), seed=st.integers(0, 2**32 - 1),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_mirror_lower_is_the_lower_triangle_reflected(n, seed, dtype):
+    rng = np.random.default_rng(seed)
+    K = rng.standard_normal((n, n)).astype(dtype)
+    low = np.tril(K, -1)
+    diag = np.diag(K).copy()
+    _mirror.mirror_lower(K)
+    # every block boundary, the ragged last block and the diagonal blocks:
+    # upper = lower transposed, the lower triangle and the diagonal untouched
+    np.testing.assert_array_equal(K, low + low.T + np.diag(diag))
+
+
+@pytest.mark.parametrize("n", [_mirror.BLOCK * 5 + 17, 3000])
+def test_mirror_lower_threaded(n):
+    # large enough to be split over the thread pool (K.size > _SERIAL)
+    assert n * n > _mirror._SERIAL
+    K = np.random.default_rng(n).standard_normal((n, n))
+    low = np.tril(K, -1)
+    diag = np.diag(K).copy()
+    _mirror.mirror_lower(K)
+    np.testing.assert_array_equal(K, low + low.T + np.diag(diag))
 
 
 # one serial tile, one parallel tile, several serial tiles, several parallel ones
