@@ -162,9 +162,6 @@ def _gelu(om, op, ri, rj, A):
     return e, ed
 
 
-# The one compiled function of the tiles, serial: large tiles run it on
-# ranges of rows in parallel (``_threads.parallel_rows``).
-@njit(**_JIT)
 def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy,
               uy, hy, gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp,
               want_ntk, want_nngp, A, work):
@@ -183,19 +180,63 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay
     ``work`` is a scratch array of the recursion's dtype, (8 for the series
     kind, else 4, >= the longest row's pairs), one per call: threads may run
     disjoint row ranges of one tile at once.
+
+    Python, choosing one compiled function per kind family: a first call
+    compiles only its own kind's layers (the series' machinery, with its
+    quadrature fallback, took 6 of the 13 s that a first erf call compiled
+    when one function held every kind).
     """
+    head = (G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, Ys, ay, by, ry)
+    tail = (w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, A, work)
+    if kind == ABRELU:
+        _tile_abrelu(*head, vx, ux, vy, uy, slopes, *tail)
+    elif kind == SERIES:
+        _tile_series(*head, hx, gx, tx, hy, gy, ty, nterms, tol, quad, *tail)
+    else:
+        _tile_smooth(*head, kind, *tail)
+
+
+# The compiled entry points, serial: large tiles run them on ranges of rows in
+# parallel (``_threads.parallel_rows``). Each row: the first layer
+# (:func:`_first_layer`), its kind's layers, then its outputs (:func:`_write`).
+@njit(**_JIT)
+def _tile_abrelu(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, Ys, ay, by, ry, vx, ux, vy, uy,
+                 slopes, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, A, work):
     for r in range(r_lo, r_hi):
-        _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy,
-             gy, ty, kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,
-             want_nngp, work, A)
+        i, m, om, op, T, S = _first_layer(r, G, i0, sym, Xs, ax, bx, rx, Ys, ay, by, ry,
+                                          tau, work, A)
+        _abrelu_layers(i, m, om, op, T, S, rx, vx, ux, ry, vy, uy, slopes, w2, b2, A)
+        _write(i, m, T, S, out_ntk, out_nngp, want_ntk, want_nngp)
 
 
-@njit(**_INNER)
-def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, uy, hy, gy, ty,
-         kind, slopes, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp,
-         work, A):
+@njit(**_JIT)
+def _tile_smooth(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, Ys, ay, by, ry, kind,
+                 w2, b2, tau, out_ntk, out_nngp, want_ntk, want_nngp, A, work):
+    for r in range(r_lo, r_hi):
+        i, m, om, op, T, S = _first_layer(r, G, i0, sym, Xs, ax, bx, rx, Ys, ay, by, ry,
+                                          tau, work, A)
+        _smooth_layers(i, m, om, op, T, S, rx, ry, kind, w2, b2, A)
+        _write(i, m, T, S, out_ntk, out_nngp, want_ntk, want_nngp)
+
+
+@njit(**_JIT)
+def _tile_series(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, Ys, ay, by, ry, hx, gx, tx, hy,
+                 gy, ty, nterms, tol, quad, w2, b2, tau, out_ntk, out_nngp, want_ntk,
+                 want_nngp, A, work):
+    for r in range(r_lo, r_hi):
+        i, m, om, op, T, S = _first_layer(r, G, i0, sym, Xs, ax, bx, rx, Ys, ay, by, ry,
+                                          tau, work, A)
+        _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nterms,
+                       tol, quad, w2, b2)
+        _write(i, m, T, S, out_ntk, out_nngp, want_ntk, want_nngp)
+
+
+@njit(**_HELPER)
+def _first_layer(r, G, i0, sym, Xs, ax, bx, rx, Ys, ay, by, ry, tau, work, A):
+    """Row ``i0 + r``'s first layer: (i, m, om, op, T, S), the last four views
+    of ``work`` over the row's m pairs (the strict lower triangle with
+    ``sym``), with om, op and T = S_1 set and S left for the layers."""
     C = A
-    depth = rx.shape[0] - 1
     i = i0 + r
     m = i if sym else G.shape[1]
     om = work[0, :m]
@@ -220,34 +261,42 @@ def _row(r, G, i0, sym, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay, by, ry, vy, 
         if abs(axi * ay[j] * G[r, j] + bxi * by[j]) > lim:
             om[j], op[j] = _explicit_om_op(Xs, i, axi, bxi, Ys, j, ay[j], by[j])
             T[j] = r0 * ry[0, j] * _cos(om[j], op[j], C)
-    if kind == ABRELU:
-        _abrelu_layers(i, m, om, op, T, S, rx, vx, ux, ry, vy, uy, slopes, w2, b2, A)
-    elif kind == SERIES:
-        _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nterms, tol, quad, w2, b2)
-    else:
-        for layer in range(depth):
-            ri = rx[layer, i]
-            rj = ry[layer]
-            if kind == ERF:
-                for j in range(m):
-                    e, ed = _erf(om[j], op[j], ri, rj[j], A)
-                    s = w2 * e + b2
-                    S[j] = s
-                    T[j] = s + w2 * ed * T[j]
-            else:
-                for j in range(m):
-                    e, ed = _gelu(om[j], op[j], ri, rj[j], A)
-                    s = w2 * e + b2
-                    S[j] = s
-                    T[j] = s + w2 * ed * T[j]
-            if layer < depth - 1:
-                _next_cos(i, m, layer, om, op, S, rx, ry, C)
+    return i, m, om, op, T, S
+
+
+@njit(**_HELPER)
+def _write(i, m, T, S, out_ntk, out_nngp, want_ntk, want_nngp):
     if want_ntk:
         for j in range(m):
             out_ntk[i, j] = T[j]
     if want_nngp:
         for j in range(m):
             out_nngp[i, j] = S[j]
+
+
+@njit(**_HELPER)
+def _smooth_layers(i, m, om, op, T, S, rx, ry, kind, w2, b2, A):
+    """The layers of erf and gelu (kinds 1, 2): closed forms, 1 - cos of the
+    next layer from the kernel values."""
+    C = A
+    depth = rx.shape[0] - 1
+    for layer in range(depth):
+        ri = rx[layer, i]
+        rj = ry[layer]
+        if kind == ERF:
+            for j in range(m):
+                e, ed = _erf(om[j], op[j], ri, rj[j], A)
+                s = w2 * e + b2
+                S[j] = s
+                T[j] = s + w2 * ed * T[j]
+        else:
+            for j in range(m):
+                e, ed = _gelu(om[j], op[j], ri, rj[j], A)
+                s = w2 * e + b2
+                S[j] = s
+                T[j] = s + w2 * ed * T[j]
+        if layer < depth - 1:
+            _next_cos(i, m, layer, om, op, S, rx, ry, C)
 
 
 @njit(**_HELPER)
