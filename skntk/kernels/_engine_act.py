@@ -42,7 +42,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from ._engine import _HELPER, C64, _angle, _atan_frac, _explicit_om_op, consts
 from ._quad_act import expect_pair
@@ -191,7 +192,9 @@ def tile_rows(G, i0, sym, r_lo, r_hi, Xs, ax, bx, rx, vx, ux, hx, gx, tx, Ys, ay
     if kind == ABRELU:
         _tile_abrelu(*head, vx, ux, vy, uy, slopes, *tail)
     elif kind == SERIES:
-        _tile_series(*head, hx, gx, tx, hy, gy, ty, nterms, tol, quad, *tail)
+        # quad 0 -> None: a specialisation without the quadrature fallback,
+        # so a first series call compiles it only when some pair needs it
+        _tile_series(*head, hx, gx, tx, hy, gy, ty, nterms, tol, quad or None, *tail)
     else:
         _tile_smooth(*head, kind, *tail)
 
@@ -349,6 +352,31 @@ def _next_cos(i, m, layer, om, op, S, rx, ry, C):
 _CHUNK = 8  # terms between the checks of the pairs' tail bounds
 
 
+def _has_quad(quad):
+    """Whether ``quad`` names a quadrature (an int code); ``None``: never."""
+    raise NotImplementedError("compiled by numba only")
+
+
+def _quad_pair(quad, ri, rj, om, op, a, b):
+    """(E, Ed) of a pair by quadrature (:func:`expect_pair`); with ``quad``
+    None, (a, b) unchanged and the quadrature is not compiled at all."""
+    raise NotImplementedError("compiled by numba only")
+
+
+@overload(_has_quad, jit_options=_HELPER)
+def _has_quad_impl(quad):
+    if isinstance(quad, types.NoneType):
+        return lambda quad: False
+    return lambda quad: quad != 0
+
+
+@overload(_quad_pair, jit_options=_HELPER)
+def _quad_pair_impl(quad, ri, rj, om, op, a, b):
+    if isinstance(quad, types.NoneType):
+        return lambda quad, ri, rj, om, op, a, b: (a, b)
+    return lambda quad, ri, rj, om, op, a, b: expect_pair(quad, ri, rj, om, op)
+
+
 @njit(**_INNER)
 def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nterms,
                    tol, quad, w2, b2):
@@ -363,7 +391,7 @@ def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nte
     their own. A pair whose bound is not met after all ``nterms`` terms (rows
     whose series does not converge, or whose grid does not resolve them) is
     computed by quadrature (:func:`skntk.kernels._quad_act.expect_pair`) when
-    ``quad`` names the activation (1 tanh, 2 logistic).
+    ``quad`` names the activation (1 tanh, 2 logistic; ``None`` or 0: never).
     """
     depth = rx.shape[0] - 1
     ea = work[4, :m]
@@ -417,9 +445,9 @@ def _series_layers(i, m, om, op, T, S, work, rx, ry, hx, gx, hy, gy, tx, ty, nte
                 kk += 1
                 if kk % 4 == 0 and abs(p) * tx[layer, kk, i] * ty[layer, kk, j] <= tol:
                     break
-            if quad and (bad or (kk == K and not abs(p) * tx[layer, K, i]
-                                 * ty[layer, K, j] <= tol)):
-                a, b = expect_pair(quad, ri, ry[layer, j], om[j], op[j])
+            if _has_quad(quad) and (bad or (kk == K and not abs(p) * tx[layer, K, i]
+                                            * ty[layer, K, j] <= tol)):
+                a, b = _quad_pair(quad, ri, ry[layer, j], om[j], op[j], a, b)
             ea[j] = a
             eb[j] = b
         rni = rx[layer + 1, i]

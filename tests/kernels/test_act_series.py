@@ -3,6 +3,7 @@
 nested scipy quad, cross-checked with mpmath)."""
 
 import math
+import inspect
 import warnings
 
 import numpy as np
@@ -123,6 +124,30 @@ def test_inputs_that_are_not_standardised_use_the_series_with_a_warning():
         warnings.simplefilter("error")
         K = ntk_kernel(Z, activation=spec.function, depth=2)
     np.testing.assert_allclose(K, ntk_kernel(Z, activation="tanh", depth=2), rtol=1e-10)
+
+
+def test_series_without_quadrature_pairs_uses_the_tile_without_quadrature():
+    """A series call whose pairs all converge runs the specialisation with
+    ``quad`` None (compiled without the quadrature fallback); one with pairs
+    to integrate runs the one with the activation's code, and its values are
+    the quadrature's (test_large_variance_matches_quadrature)."""
+    from numba import types
+
+    from skntk.kernels import _engine_act
+
+    params = inspect.signature(_engine_act._tile_series.py_func).parameters
+    at = list(params).index("quad")
+
+    def quad_types():
+        return {sig[at] for sig in _engine_act._tile_series.signatures}
+
+    rng = np.random.default_rng(3)
+    ntk_kernel(rng.standard_normal((6, 5)) / 3.0, activation="tanh", depth=2)
+    assert types.none in quad_types()
+    Z = rng.standard_normal((8, 64))
+    Z[0] *= 30.0  # a few pairs by quadrature (as above)
+    ntk_kernel(Z, activation="tanh", depth=2)
+    assert types.int64 in quad_types()
 
 
 # -- callables: the same pairs by quadrature in numpy (skntk/kernels/_quad_callable.py)
