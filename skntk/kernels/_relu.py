@@ -13,8 +13,8 @@ import numpy as np
 from sklearn.utils import check_array
 
 from ..utils.chunks import chunk_rows
-from ._threads import parallel_rows
 from ._mirror import mirror_lower
+from ._threads import parallel_rows
 
 __all__ = ["relu_kernel", "relu_kernel_diag"]
 

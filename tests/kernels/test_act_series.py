@@ -2,8 +2,8 @@
 (tests/fixtures/quad_activations.npz, made by make_quad_activations.py with
 nested scipy quad, cross-checked with mpmath)."""
 
-import math
 import inspect
+import math
 import warnings
 
 import numpy as np
