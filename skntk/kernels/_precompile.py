@@ -13,8 +13,8 @@ import numpy as np
 
 
 def precompile():
-    """Compile (or load) the engine for both output precisions; return the
-    names of the cached files' folder and the compiled signatures."""
+    """Compile (or load) the engine for both output precisions; return
+    numba's cache hits and misses of each compiled function."""
     from . import _engine
     from ._relu import relu_kernel
 
@@ -22,10 +22,11 @@ def precompile():
     X = np.linspace(-1.0, 1.0, 24).reshape(8, 3)
     for dtype in (np.float64, np.float32):
         relu_kernel(X.astype(dtype))
-    return _engine.tile_rows.stats, [str(s) for s in _engine.tile_rows.signatures]
+    return {f.__name__: (sum(f.stats.cache_hits.values()),
+                         sum(f.stats.cache_misses.values()))
+            for f in (_engine.tile_rows, _engine.row_sq_norms)}
 
 
 if __name__ == "__main__":  # pragma: no cover
-    stats, sigs = precompile()
-    print(f"skntk: kernel engine compiled for {len(sigs)} signatures "
-          f"(cache hits {dict(stats.cache_hits)}, misses {dict(stats.cache_misses)})")
+    print("skntk: kernel engine compiled into numba's cache (hits, misses): "
+          f"{precompile()}")

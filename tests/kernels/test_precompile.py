@@ -36,8 +36,10 @@ for dt in (np.float64, np.float32):
                               skntk.relu_kernel(Xd[:5], Xd[5:]).tolist()]
 print(json.dumps(dict(
     file=skntk.__file__,
-    hits=sum(_engine.tile_rows.stats.cache_hits.values()),
-    misses=sum(_engine.tile_rows.stats.cache_misses.values()),
+    hits={f.__name__: sum(f.stats.cache_hits.values())
+          for f in (_engine.tile_rows, _engine.row_sq_norms)},
+    misses={f.__name__: sum(f.stats.cache_misses.values())
+            for f in (_engine.tile_rows, _engine.row_sq_norms)},
     out=out)))
 """
 
@@ -57,19 +59,21 @@ def _build_wheel(tmp_path, **env_extra):
     return wheel
 
 
-def _engine_cache(wheel):
+def _engine_cache(wheel, name="tile_rows"):
     with zipfile.ZipFile(wheel) as z:
         return sorted(n for n in z.namelist()
-                      if n.startswith("skntk/kernels/__pycache__/_engine.tile_rows-"))
+                      if n.startswith(f"skntk/kernels/__pycache__/_engine.{name}-"))
 
 
 @pytest.mark.slow
 def test_fresh_install_loads_the_compiled_engine(tmp_path):
     wheel = _build_wheel(tmp_path)
-    files = _engine_cache(wheel)
-    # an index and one machine-code file per precision
-    assert sum(f.endswith(".nbi") for f in files) == 1, files
-    assert sum(f.endswith(".nbc") for f in files) == 2, files
+    # an index and one machine-code file per precision, for the tiles and
+    # for the row norms
+    for name in ("tile_rows", "row_sq_norms"):
+        files = _engine_cache(wheel, name)
+        assert sum(f.endswith(".nbi") for f in files) == 1, files
+        assert sum(f.endswith(".nbc") for f in files) == 2, files
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
         z.extractall(site)
@@ -85,7 +89,8 @@ def test_fresh_install_loads_the_compiled_engine(tmp_path):
                          text=True, timeout=600)
     got = json.loads(res.stdout.strip().splitlines()[-1])
     assert got["file"].startswith(str(site)), got["file"]
-    assert got["misses"] == 0 and got["hits"] == 2, (got["hits"], got["misses"])
+    assert got["misses"] == dict(tile_rows=0, row_sq_norms=0), got["misses"]
+    assert got["hits"] == dict(tile_rows=2, row_sq_norms=2), got["hits"]
     # nothing was written to the user-wide cache either
     assert not list(home.rglob("*.nbi"))
     # the cached machine code gives this process's bits
@@ -99,4 +104,4 @@ def test_fresh_install_loads_the_compiled_engine(tmp_path):
 @pytest.mark.slow
 def test_precompile_can_be_switched_off(tmp_path):
     wheel = _build_wheel(tmp_path, SKNTK_NO_PRECOMPILE="1")
-    assert _engine_cache(wheel) == []
+    assert _engine_cache(wheel, "") == []
