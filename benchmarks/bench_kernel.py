@@ -13,7 +13,8 @@ Sections and targets
 --------------------
 1. Gram time, d = 784, depth 1 and 3, float32 and float64, versus numpy's
    ``X @ X.T`` of the same array (one GEMM, the floor of any Gram matrix).
-   Target: depth-3 float32 ratio skntk / gemm <= 2.
+   Target: float32 ratio skntk / gemm <= 1.5 at depth <= 3 (issue 21; it
+   was 2 at depth 3 before).
 2. Peak memory of one ``relu_kernel(X, depth=3)`` call, traced with
    :mod:`tracemalloc` (numpy's allocations are traced), as a ratio to the
    output's ``nbytes``. Target: <= 1.3.
@@ -46,7 +47,7 @@ from _results import record  # noqa: E402
 D = 784
 DTYPES = (np.float32, np.float64)
 DEPTHS = (1, 3)
-GEMM_TARGET = 2.0
+GEMM_TARGET = 1.5
 MEMORY_TARGET = 1.3
 SPEEDUP_TARGET = 1000.0
 
@@ -111,7 +112,7 @@ def interleaved_best(fns, repeat):
 
 def bench_gram(sizes, repeat):
     print(f"== 1. Gram time, d = {D}: relu_kernel(X, depth) vs numpy X @ X.T "
-          f"(best of {repeat}, calls interleaved; target: depth-3 float32 ratio "
+          f"(best of {repeat}, calls interleaved; target: float32 ratio "
           f"<= {GEMM_TARGET:g})")
     print(f"{'n':>6} {'dtype':>8} {'depth':>5} {'gemm s':>9} {'skntk s':>9} "
           f"{'skntk/gemm':>10}")
@@ -122,16 +123,15 @@ def bench_gram(sizes, repeat):
             repeat)
         for depth, t in zip(DEPTHS, times):
             ratio = t / t_gemm
-            if depth == 3 and dtype is np.float32:
+            if dtype is np.float32:
                 worst = max(worst, ratio)
             record("kernel", f"Gram n={n} {np.dtype(dtype).name} depth={depth}", t,
                    "numpy X @ X.T", t_gemm,
-                   target=f"<= {GEMM_TARGET:g}" if depth == 3
-                   and dtype is np.float32 else None)
+                   target=f"<= {GEMM_TARGET:g}" if dtype is np.float32 else None)
             print(f"{n:>6} {np.dtype(dtype).name:>8} {depth:>5} {t_gemm:>9.4f} "
                   f"{t:>9.4f} {ratio:>10.2f}")
         del X
-    print(f"worst depth-3 float32 ratio: {worst:.2f} "
+    print(f"worst float32 ratio: {worst:.2f} "
           f"(target <= {GEMM_TARGET:g}: {verdict(worst <= GEMM_TARGET)})")
     print()
 
