@@ -28,6 +28,7 @@ from ._relu import (
     _relu_kernel,
     _Rows,
     relu_kernel_diag,
+    tile_products,
 )
 
 __all__ = ["gram", "gram_act", "ntk_kernel", "ntk_kernel_diag"]
@@ -288,7 +289,7 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
-        np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=target[i0:i1, :cols])
+        tile_products(rx.Xs, ry.Xs, i0, i1, cols, sym, target)
         G = target[i0:i1]  # full rows: C contiguous, one compiled specialisation
         args = (*args_x, *args_y, kind, sl, nterms, TOL, max(quad, 0), ct.type(w2),
                 ct.type(b2), tau, out_ntk, out_nngp, want_ntk, want_nngp, A)

@@ -108,6 +108,23 @@ def _check_xy(X, Y):
     return X, Y, False
 
 
+def tile_products(Xs, Ys, i0, i1, cols, sym, out):
+    """``out[i0:i1, :cols] = Xs[i0:i1] @ Ys[:cols].T``, the first layer's
+    products of a tile, for both engines. A symmetric Gram's tile (``cols ==
+    i1``) is the GEMM of the block left of its diagonal block and the
+    diagonal block ``B @ B.T``, which numpy computes with BLAS ``syrk``
+    (half the flops, as numpy's ``X @ X.T`` of a whole one-tile Gram): at
+    n = 2000 float32 the second of two tiles takes 25% fewer flops than one
+    GEMM of its full rows.
+    """
+    if sym and i0:
+        np.matmul(Xs[i0:i1], Xs[:i0].T, out=out[i0:i1, :i0])
+        block = Xs[i0:i1]
+        np.matmul(block, block.T, out=out[i0:i1, i0:i1])
+    else:
+        np.matmul(Xs[i0:i1], Ys[:cols].T, out=out[i0:i1, :cols])
+
+
 class _Rows:
     """Per-row quantities of one side of the kernel.
 
@@ -327,7 +344,7 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
-        np.matmul(rx.Xs[i0:i1], ry.Xs[:cols].T, out=target[i0:i1, :cols])
+        tile_products(rx.Xs, ry.Xs, i0, i1, cols, sym, target)
         # the engine reads the products from the output's full rows (C
         # contiguous: one compiled specialisation whatever the tile's shape)
         G = target[i0:i1]
