@@ -1,4 +1,4 @@
-"""The wheel carries the ReLU engine already compiled (``setup.py`` runs
+"""The wheel carries the kernel engines already compiled (``setup.py`` runs
 ``skntk/kernels/_precompile.py`` on the build folder): a fresh install's first
 kernel call loads numba's cache instead of compiling.
 
@@ -19,27 +19,32 @@ import zipfile
 import numpy as np
 import pytest
 
-from skntk import relu_kernel
+from skntk import ntk_kernel
+from skntk.kernels._precompile import FAMILIES
 
+# the compiled functions: the ReLU engine's, then one per activation family
+NAMES = ("tile_rows", "row_sq_norms", "_tile_abrelu", "_tile_smooth", "_tile_series")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 CHILD = r"""
 import json, sys
 import numpy as np
 import skntk
-from skntk.kernels import _engine
+from skntk.kernels import _engine, _engine_act
 X = np.load(sys.argv[1])
 out = {}
 for dt in (np.float64, np.float32):
     Xd = X.astype(dt)
-    out[np.dtype(dt).name] = [skntk.relu_kernel(Xd).tolist(),
-                              skntk.relu_kernel(Xd[:5], Xd[5:]).tolist()]
+    for act in ("relu",) + tuple(sys.argv[2].split(",")):
+        out[f"{act} {np.dtype(dt).name}"] = [
+            skntk.ntk_kernel(Xd, activation=act).tolist(),
+            skntk.ntk_kernel(Xd[:5], Xd[5:], activation=act).tolist()]
+funcs = (_engine.tile_rows, _engine.row_sq_norms, _engine_act._tile_abrelu,
+         _engine_act._tile_smooth, _engine_act._tile_series)
 print(json.dumps(dict(
     file=skntk.__file__,
-    hits={f.__name__: sum(f.stats.cache_hits.values())
-          for f in (_engine.tile_rows, _engine.row_sq_norms)},
-    misses={f.__name__: sum(f.stats.cache_misses.values())
-            for f in (_engine.tile_rows, _engine.row_sq_norms)},
+    hits={f.__name__: sum(f.stats.cache_hits.values()) for f in funcs},
+    misses={f.__name__: sum(f.stats.cache_misses.values()) for f in funcs},
     out=out)))
 """
 
@@ -62,15 +67,16 @@ def _build_wheel(tmp_path, **env_extra):
 def _engine_cache(wheel, name="tile_rows"):
     with zipfile.ZipFile(wheel) as z:
         return sorted(n for n in z.namelist()
-                      if n.startswith(f"skntk/kernels/__pycache__/_engine.{name}-"))
+                      if n.startswith("skntk/kernels/__pycache__/_engine")
+                      and f".{name}-" in n)
 
 
 @pytest.mark.slow
 def test_fresh_install_loads_the_compiled_engine(tmp_path):
     wheel = _build_wheel(tmp_path)
-    # an index and one machine-code file per precision, for the tiles and
-    # for the row norms
-    for name in ("tile_rows", "row_sq_norms"):
+    # an index and one machine-code file per precision, for the ReLU tiles,
+    # the row norms and each family of the activation engine
+    for name in NAMES:
         files = _engine_cache(wheel, name)
         assert sum(f.endswith(".nbi") for f in files) == 1, files
         assert sum(f.endswith(".nbc") for f in files) == 2, files
@@ -84,24 +90,30 @@ def test_fresh_install_loads_the_compiled_engine(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "PYTHONPATH")}
     env.update(PYTHONPATH=str(site), HOME=str(home))
-    res = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "X.npy")],
+    res = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "X.npy"),
+                          ",".join(FAMILIES)],
                          cwd=tmp_path, env=env, check=True, capture_output=True,
                          text=True, timeout=600)
     got = json.loads(res.stdout.strip().splitlines()[-1])
     assert got["file"].startswith(str(site)), got["file"]
-    assert got["misses"] == dict(tile_rows=0, row_sq_norms=0), got["misses"]
-    assert got["hits"] == dict(tile_rows=2, row_sq_norms=2), got["hits"]
+    # every function found in the package's cache, once per precision
+    assert got["misses"] == dict.fromkeys(NAMES, 0), got["misses"]
+    assert got["hits"] == dict.fromkeys(NAMES, 2), got["hits"]
     # nothing was written to the user-wide cache either
     assert not list(home.rglob("*.nbi"))
     # the cached machine code gives this process's bits
     for dt in (np.float64, np.float32):
         Xd = X.astype(dt)
-        sym, cross = got["out"][np.dtype(dt).name]
-        np.testing.assert_array_equal(np.asarray(sym, dt), relu_kernel(Xd))
-        np.testing.assert_array_equal(np.asarray(cross, dt), relu_kernel(Xd[:5], Xd[5:]))
+        for act in ("relu",) + FAMILIES:
+            sym, cross = got["out"][f"{act} {np.dtype(dt).name}"]
+            np.testing.assert_array_equal(np.asarray(sym, dt),
+                                          ntk_kernel(Xd, activation=act))
+            np.testing.assert_array_equal(np.asarray(cross, dt),
+                                          ntk_kernel(Xd[:5], Xd[5:], activation=act))
 
 
 @pytest.mark.slow
 def test_precompile_can_be_switched_off(tmp_path):
     wheel = _build_wheel(tmp_path, SKNTK_NO_PRECOMPILE="1")
-    assert _engine_cache(wheel, "") == []
+    with zipfile.ZipFile(wheel) as z:
+        assert not [n for n in z.namelist() if n.endswith((".nbi", ".nbc"))]
