@@ -13,6 +13,7 @@ source differ, and compiles as before. It is skipped for editable installs
 set; a failure here only prints a warning: it never fails the build.
 """
 
+import glob
 import os
 import subprocess
 import sys
@@ -24,7 +25,13 @@ from setuptools.command.build_py import build_py
 class BuildPyWithEngineCache(build_py):
     def run(self):
         super().run()
-        if self.editable_mode or os.environ.get("SKNTK_NO_PRECOMPILE"):
+        if self.editable_mode:
+            return
+        # a build folder reused from an earlier build may hold stale cache files
+        cache = os.path.join(self.build_lib, "skntk", "kernels", "__pycache__")
+        for name in glob.glob(os.path.join(cache, "*.nb[ic]")):
+            os.remove(name)
+        if os.environ.get("SKNTK_NO_PRECOMPILE"):
             return
         env = dict(os.environ)
         env.pop("NUMBA_CACHE_DIR", None)  # numba writes next to the sources
