@@ -8,7 +8,8 @@ of rows on a pool of Python threads), its
 torch twin for the estimators' ``device=`` path (``torch_gram.py``, loaded only
 when a device is asked for), ``_precompile.py`` (the wheel build compiles the
 engines into the package's numba cache with it; see ``setup.py``), and
-:class:`ReluNTK`, the same kernel as a scikit-learn :class:`~sklearn.gaussian_process.kernels.Kernel` (``_sklearn.py``).
+:class:`ReluNTK`, the same kernel as a scikit-learn
+:class:`~sklearn.gaussian_process.kernels.Kernel` (``_sklearn.py``).
 Every other activation: :func:`ntk_kernel` / :func:`ntk_kernel_diag`
 (``_act.py``; ``"relu"`` goes to :func:`relu_kernel`), their numba engine
 (``_engine_act.py``: closed forms and the Hermite series, loaded on the first
