@@ -29,9 +29,9 @@ time has no in-process baseline to compare with.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
-import shutil
 import tempfile
 import zipfile
 

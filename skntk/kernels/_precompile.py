@@ -29,13 +29,21 @@ def numba_keys_on_content():
     return tuple(int(p) for p in numba.__version__.split(".")[:2]) >= MIN_NUMBA
 
 
+def compiled_functions():
+    """The engines' cached numba functions: the ReLU engine's, then one per
+    activation family."""
+    from . import _engine, _engine_act
+
+    return (_engine.tile_rows, _engine.row_sq_norms, _engine_act._tile_abrelu,
+            _engine_act._tile_smooth, _engine_act._tile_series)
+
+
 def precompile():
     """Compile (or load) the engines for both output precisions: ReLU (also
     for read-only input, e.g. joblib's memory-mapped folds, which numba
     compiles separately), then one activation of each family
     (``FAMILIES``); return numba's cache hits and misses of each compiled
     function."""
-    from . import _engine, _engine_act
     from ._act import ntk_kernel
     from ._relu import relu_kernel
 
@@ -51,8 +59,7 @@ def precompile():
             ntk_kernel(X.astype(dtype), activation=activation)
     return {f.__name__: (sum(f.stats.cache_hits.values()),
                          sum(f.stats.cache_misses.values()))
-            for f in (_engine.tile_rows, _engine.row_sq_norms, _engine_act._tile_abrelu,
-                      _engine_act._tile_smooth, _engine_act._tile_series)}
+            for f in compiled_functions()}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,7 +32,7 @@ CHILD = r"""
 import json, sys
 import numpy as np
 import skntk
-from skntk.kernels import _engine, _engine_act
+from skntk.kernels._precompile import compiled_functions
 X = np.load(sys.argv[1])
 out = {}
 for dt in (np.float64, np.float32):
@@ -44,8 +44,7 @@ for dt in (np.float64, np.float32):
         out[f"{act} {np.dtype(dt).name}"] = [
             skntk.ntk_kernel(Xd, activation=act).tolist(),
             skntk.ntk_kernel(Xd[:5], Xd[5:], activation=act).tolist()]
-funcs = (_engine.tile_rows, _engine.row_sq_norms, _engine_act._tile_abrelu,
-         _engine_act._tile_smooth, _engine_act._tile_series)
+funcs = compiled_functions()
 print(json.dumps(dict(
     file=skntk.__file__,
     hits={f.__name__: sum(f.stats.cache_hits.values()) for f in funcs},
