@@ -302,8 +302,8 @@ def gram_act(X, Y, spec, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0, dtype=N
         from ._quad_callable import callable_pairs
 
         callable_pairs(rx, ry, sym, w2, b2, out_ntk, out_nngp, want_ntk, want_nngp)
-    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
-                   kernel)
+    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, not lower_only,
+                   rx.diag, kernel)
 
 
 def gram(X, Y=None, *, activation="relu", negative_slope=None, kernel="ntk", depth=1,

@@ -341,6 +341,9 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
     args_y = args_x if sym else ry.engine_args(ct)
     w2c, b2c, tau = ct.type(w2), ct.type(b2), ct.type(_TAU[dtype])
     total = n * (n + 1) // 2 if sym else n * m
+    # a symmetric Gram's upper triangle is written by the engine, pair by pair
+    # (see _engine.ROW_BLOCK), unless only the lower one is asked for
+    mirror = sym and not lower_only
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         cols = i1 if sym else m
@@ -349,29 +352,29 @@ def _relu_kernel(X, Y=None, *, kernel="ntk", depth=1, w_std=1.0, b_std=0.0,
         # contiguous: one compiled specialisation whatever the tile's shape)
         G = target[i0:i1]
         args = (*args_x, *args_y, w2c, b2c, tau, out_ntk, out_nngp, want_ntk,
-                want_nngp, C)
+                want_nngp, mirror, C)
         # (a scratch array per range: the engine allocates nothing, which
         # spares a first call compiling numpy's allocation)
-        parallel_rows(lambda lo, hi: _engine.tile_rows(G, i0, sym, lo, hi, *args,
-                                                       np.empty((4, cols), ct)),
+        parallel_rows(lambda lo, hi: _engine.tile_rows(
+                          G, i0, sym, lo, hi, *args,
+                          np.empty((4, min(cols, _engine.COL_BLOCK)), ct)),
                       i1 - i0, (i1 - i0) * cols * (depth + 1), _SERIAL_WORK,
                       offset=i0 if sym else None)
         if progress is not None:
             progress(i1 * (i1 + 1) // 2 if sym else i1 * m, total)
-    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, rx.diag,
-                   kernel)
+    return _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, False, rx.diag, kernel)
 
 
-def _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, lower_only, diag, kernel):
+def _finish(out_nngp, out_ntk, want_nngp, want_ntk, sym, mirror, diag, kernel):
     """The asked outputs: a symmetric Gram's upper triangle mirrored from its
-    lower one (unless ``lower_only``: not needed) and its
-    diagonal set to the closed form ``diag`` (NNGP, NTK); a tuple (NNGP, NTK)
-    for kernel="both"."""
+    lower one (with ``mirror``: for an engine that wrote the lower one only,
+    and a caller that needs both) and its diagonal set to the closed form
+    ``diag`` (NNGP, NTK); a tuple (NNGP, NTK) for kernel="both"."""
     outs = []
     for want, out, k in ((want_nngp, out_nngp, 0), (want_ntk, out_ntk, 1)):
         if want:
             if sym:
-                if not lower_only:
+                if mirror:
                     mirror_lower(out)
                 np.fill_diagonal(out, diag[k])
             outs.append(out)

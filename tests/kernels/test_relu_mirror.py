@@ -1,9 +1,10 @@
-"""The symmetric Gram's upper triangle, mirrored from the lower one that the
-engine writes (serial and parallel tiles, one or several tiles per Gram),
-equals the cross Gram of X with itself and is exactly symmetric;
-``lower_only`` leaves the upper triangle alone. The mirror itself
-(``_mirror.mirror_lower``, numpy blocks over threads) against numpy's
-``tril``."""
+"""The symmetric Gram's upper triangle, which the ReLU engine writes at the
+mirror position of each lower pair (blocks of ``ROW_BLOCK`` rows by
+``COL_BLOCK`` columns; serial and parallel tiles, one or several tiles per
+Gram), equals the cross Gram of X with itself and is exactly symmetric;
+``lower_only`` leaves the upper triangle alone. The mirror pass of the
+activation engines (``_mirror.mirror_lower``, numpy blocks over threads)
+against numpy's ``tril``."""
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skntk import relu_kernel
-from skntk.kernels import _mirror
+from skntk.kernels import _engine, _mirror
 from skntk.kernels._relu import gram
 
 
@@ -61,6 +62,25 @@ def test_symmetric_gram_is_the_cross_gram_mirrored(n, working_memory, dtype, ker
         # the strict lower triangle is the cross Gram's (the same arithmetic)
         np.testing.assert_array_equal(K[lower], Kx[lower])
         np.testing.assert_allclose(K, Kx, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 2 * _engine.COL_BLOCK + 3 * _engine.ROW_BLOCK + 3),
+       working_memory=st.sampled_from([None, 0.02, 0.3]), seed=st.integers(0, 2**32 - 1),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       kernel=st.sampled_from(["ntk", "nngp", "both"]))
+def test_blocked_mirror_at_every_block_boundary(n, working_memory, seed, dtype, kernel):
+    """Row and column blocks cut anywhere (ragged last blocks, tiles that start
+    inside a row block, parallel ranges): the symmetric Gram is exactly
+    symmetric, its lower triangle is the cross Gram's and its upper one the
+    cross Gram's too, within the GEMM's rounding (syrk against gemm)."""
+    X = np.random.default_rng(seed).standard_normal((n, 5)).astype(dtype)
+    kw = dict(kernel=kernel, depth=2, b_std=0.3, working_memory=working_memory)
+    Ks, Kc = relu_kernel(X, **kw), relu_kernel(X, X.copy(), **kw)
+    for K, Kx in zip(*(((k,) if kernel != "both" else k) for k in (Ks, Kc))):
+        np.testing.assert_array_equal(K, K.T)
+        np.testing.assert_allclose(K, Kx, rtol=2e-5 if dtype == np.float32 else 1e-12,
+                                   atol=0)
 
 
 @pytest.mark.parametrize("n", [40, 300])
