@@ -4,7 +4,9 @@ What lives here: the public :func:`relu_kernel` / :func:`relu_kernel_diag`
 (input checks, tiling, the closed-form diagonal; ``_relu.py``), the fused numba
 recursion they run on (``_engine.py``, loaded on the first kernel call; every
 engine function is compiled once, serial, and ``_threads.py`` runs it on ranges
-of rows on a pool of Python threads), its
+of rows on a pool of Python threads; a symmetric Gram's diagonal blocks are
+computed by the ``syrk`` of numpy's own BLAS, called through ctypes,
+``_blas.py``), its
 torch twin for the estimators' ``device=`` path (``torch_gram.py``, loaded only
 when a device is asked for), ``_precompile.py`` (the wheel build compiles the
 engines into the package's numba cache with it; see ``setup.py``), and

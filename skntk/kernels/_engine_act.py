@@ -250,10 +250,10 @@ def _first_layer(r, G, i0, sym, Xs, ax, bx, rx, Ys, ay, by, ry, tau, work, A):
     axi = ax[i]
     bxi = bx[i]
     lim = C.one - tau
-    near = 0
+    near = False  # (a boolean "or", not a count: the loop stays 8 lanes wide)
     for j in range(m):  # vectorised; the rare nearly (anti)parallel pairs below
         raw = axi * ay[j] * G[r, j] + bxi * by[j]
-        near += abs(raw) > lim
+        near |= abs(raw) > lim
         c = min(max(raw, -C.one), C.one)
         o = C.one - c
         p = C.one + c
