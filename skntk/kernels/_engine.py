@@ -270,17 +270,20 @@ def _pairs(G, r, i, j0, j1, Xs, ax, bx, rx, vx, ux, Ys, ay, by, ry, vy, uy, w2, 
     for j in range(nb):  # the last layer: no next angle to propagate
         S[j], T[j], _, _, _ = _values(om[j], op[j], T[j], ri, ryl[j], w2, b2, C)
     if want_ntk:
-        o = out_ntk[i, j0:j1]
-        for j in range(nb):
-            o[j] = T[j]
-        for j in range(nb if mirror else 0):
-            out_ntk[j0 + j, i] = T[j]
+        _store(out_ntk, i, j0, T, mirror)
     if want_nngp:
-        o = out_nngp[i, j0:j1]
-        for j in range(nb):
-            o[j] = S[j]
-        for j in range(nb if mirror else 0):
-            out_nngp[j0 + j, i] = S[j]
+        _store(out_nngp, i, j0, S, mirror)
+
+
+@njit(**_HELPER)
+def _store(out, i, j0, values, mirror):
+    """``out[i, j0:j0 + len(values)] = values``, and with ``mirror`` the same
+    values down column ``i`` from row ``j0``."""
+    o = out[i, j0:j0 + len(values)]
+    for j in range(len(values)):
+        o[j] = values[j]
+    for j in range(len(values) if mirror else 0):
+        out[j0 + j, i] = values[j]
 
 
 # The one compiled function of the tiles, serial: large tiles run it on
